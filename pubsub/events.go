@@ -1,0 +1,66 @@
+// Package pubsub is Hyperscale's event catalogue: the type of every event, the topic it is published to, and
+// the payload it carries. Producers write these payloads to their tenant's outbox in the transaction of the
+// change; the publisher wraps them in a CloudEvents 1.0 envelope whose subject is the tenant id.
+package pubsub
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Event types, as they appear in the CloudEvents "type" attribute.
+const (
+	TypeTenantCreated  = "tenant.created"
+	TypeProjectCreated = "project.created"
+	TypeProjectUpdated = "project.updated"
+	TypeProjectDeleted = "project.deleted"
+)
+
+// Topics, one per domain, so subscribers filter by type within a small stream.
+const (
+	TopicTenants  = "tenants"
+	TopicProjects = "projects"
+)
+
+// TopicOf returns the topic an event type is published to, and false for a type the catalogue lacks.
+func TopicOf(eventType string) (string, bool) {
+	t, ok := topics[eventType]
+	return t, ok
+}
+
+var topics = map[string]string{
+	TypeTenantCreated:  TopicTenants,
+	TypeProjectCreated: TopicProjects,
+	TypeProjectUpdated: TopicProjects,
+	TypeProjectDeleted: TopicProjects,
+}
+
+// TenantCreated is the payload of tenant.created: an organization signed up.
+type TenantCreated struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Slug     string    `json:"slug"`
+	Name     string    `json:"name"`
+	OwnerID  uuid.UUID `json:"owner_id"`
+}
+
+// ProjectCreated is the payload of project.created.
+type ProjectCreated struct {
+	ProjectID uuid.UUID `json:"project_id"`
+	Name      string    `json:"name"`
+	ActorID   uuid.UUID `json:"actor_id"`
+}
+
+// ProjectUpdated is the payload of project.updated; Changed lists the fields that changed.
+type ProjectUpdated struct {
+	ProjectID uuid.UUID `json:"project_id"`
+	Changed   []string  `json:"changed"`
+	ActorID   uuid.UUID `json:"actor_id"`
+}
+
+// ProjectDeleted is the payload of project.deleted (a soft delete; the project can be restored).
+type ProjectDeleted struct {
+	ProjectID uuid.UUID `json:"project_id"`
+	DeletedAt time.Time `json:"deleted_at"`
+	ActorID   uuid.UUID `json:"actor_id"`
+}
