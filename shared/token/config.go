@@ -1,0 +1,87 @@
+package token
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config is the token part of a function's configuration, read with go-envconfig.
+//
+// SigningKeys and PublicKeys are PEM text (resolved from Secret Manager references at start-up); see
+// ParseKeySet for their format and for how to rotate keys. A function that only verifies tokens sets
+// PublicKeys alone.
+type Config struct {
+	SigningKeys string        `env:"TOKEN_SIGNING_KEYS"`
+	PublicKeys  string        `env:"TOKEN_PUBLIC_KEYS"`
+	Issuer      string        `env:"TOKEN_ISSUER, default=https://hyperscale.local"`
+	Audience    string        `env:"TOKEN_AUDIENCE, default=hyperscale-api"`
+	AccessTTL   time.Duration `env:"TOKEN_ACCESS_TTL, default=15m"`
+	// RefreshTTL is how long an unused refresh token stays valid; each use rotates it.
+	RefreshTTL time.Duration `env:"TOKEN_REFRESH_TTL, default=168h"`
+}
+
+// Bounds on AccessTTL: below a minute clients refresh constantly, above a day a stolen token is worth too much.
+const (
+	MinAccessTTL = time.Minute
+	MaxAccessTTL = 24 * time.Hour
+)
+
+// Validate reports every problem with c at once.
+//
+// Having no keys at all is not a problem here, because a local run generates one; KeySet refuses it elsewhere.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Issuer == "" {
+		errs = append(errs, errors.New("TOKEN_ISSUER is empty"))
+	}
+	if c.Audience == "" {
+		errs = append(errs, errors.New("TOKEN_AUDIENCE is empty"))
+	}
+	if c.AccessTTL < MinAccessTTL || c.AccessTTL > MaxAccessTTL {
+		errs = append(errs, fmt.Errorf("TOKEN_ACCESS_TTL %s is outside [%s, %s]", c.AccessTTL, MinAccessTTL, MaxAccessTTL))
+	}
+	if c.RefreshTTL < time.Hour || c.RefreshTTL > 90*24*time.Hour {
+		errs = append(errs, fmt.Errorf("TOKEN_REFRESH_TTL %s is outside [1h, 90 days]", c.RefreshTTL))
+	}
+	if c.SigningKeys != "" {
+		if _, err := decodePEM(c.SigningKeys, parsePrivateBlock); err != nil {
+			errs = append(errs, fmt.Errorf("TOKEN_SIGNING_KEYS: %w", err))
+		}
+	}
+	if c.PublicKeys != "" {
+		if _, err := decodePEM(c.PublicKeys, parsePublicBlock); err != nil {
+			errs = append(errs, fmt.Errorf("TOKEN_PUBLIC_KEYS: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// KeySet returns the configured keys.
+//
+// With no keys configured, a local run (local true) gets an ephemeral key and a warning on log, since its
+// tokens will not survive a restart; anywhere else that is an error, because a generated key would make every
+// instance reject the others' tokens.
+func (c Config) KeySet(local bool, log *slog.Logger) (*KeySet, error) {
+	if c.SigningKeys != "" || c.PublicKeys != "" {
+		ks, err := ParseKeySet(c.SigningKeys, c.PublicKeys)
+		if err != nil {
+			return nil, fmt.Errorf("token keys: %w", err)
+		}
+		return ks, nil
+	}
+	if !local {
+		return nil, errors.New("token keys: neither TOKEN_SIGNING_KEYS nor TOKEN_PUBLIC_KEYS is set")
+	}
+	ks, err := GenerateKeySet()
+	if err != nil {
+		return nil, fmt.Errorf("token keys: %w", err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Warn("no token keys configured: generated an ephemeral signing key; tokens will not survive a restart",
+		slog.String("kid", ks.keys[0].kid))
+	return ks, nil
+}

@@ -1,0 +1,211 @@
+// Package token mints and checks the platform's access tokens: short-lived ES256 JWTs that carry the
+// identity, the tenant the identity acts in and its role there.
+//
+// The auth function signs with an Issuer and publishes KeySet.JWKS at /.well-known/jwks.json so API Gateway
+// can check tokens too; every other function checks them with a Verifier built on the public keys alone.
+package token
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// Leeway is the clock skew tolerated between the issuing and the verifying instance when checking exp, nbf
+// and iat.
+const Leeway = 30 * time.Second
+
+// algorithm is the only signature algorithm issued or accepted; pinning it is what defeats alg=none and the
+// HS256-with-the-public-key confusion.
+const algorithm = "ES256"
+
+var (
+	// ErrInvalid is wrapped by every error Verify returns, so callers answer 401 with one errors.Is check.
+	ErrInvalid = errors.New("invalid token")
+
+	// ErrExpired is wrapped by Verify's error for a correctly signed token whose lifetime is over; it also
+	// matches ErrInvalid. A client that sees it should refresh rather than log in again.
+	ErrExpired = fmt.Errorf("%w: expired", ErrInvalid)
+)
+
+// Principal is who an access token speaks for: one identity acting in one tenant with one role there.
+type Principal struct {
+	IdentityID uuid.UUID
+	TenantID   uuid.UUID
+	Role       string
+}
+
+// claims is the JWT body; sub carries Principal.IdentityID.
+type claims struct {
+	jwt.RegisteredClaims
+	TenantID string `json:"tid"`
+	Role     string `json:"role"`
+}
+
+// Issuer signs access tokens with the signing key of a KeySet. It is safe for concurrent use.
+type Issuer struct {
+	keys     *KeySet
+	issuer   string
+	audience string
+	ttl      time.Duration
+}
+
+// NewIssuer returns an Issuer whose tokens name issuer and audience and live for ttl.
+func NewIssuer(keys *KeySet, issuer, audience string, ttl time.Duration) *Issuer {
+	return &Issuer{keys: keys, issuer: issuer, audience: audience, ttl: ttl}
+}
+
+// Issue signs an access token for p valid from now for the Issuer's TTL, and returns it with its expiry.
+//
+// JWT times have one-second precision, so expiresAt is truncated to the second to match the token exactly.
+func (i *Issuer) Issue(p Principal, now time.Time) (raw string, expiresAt time.Time, err error) {
+	k, ok := i.keys.signingKey()
+	if !ok {
+		return "", time.Time{}, errors.New("issue token: key set has no signing key")
+	}
+	if err := p.validate(); err != nil {
+		return "", time.Time{}, fmt.Errorf("issue token: %w", err)
+	}
+	if i.ttl <= 0 {
+		return "", time.Time{}, fmt.Errorf("issue token: non-positive lifetime %s", i.ttl)
+	}
+	jti, err := uuid.NewRandom()
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("issue token: generate id: %w", err)
+	}
+	issuedAt := jwt.NewNumericDate(now)
+	expires := jwt.NewNumericDate(now.Add(i.ttl))
+	c := claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    i.issuer,
+			Subject:   p.IdentityID.String(),
+			Audience:  jwt.ClaimStrings{i.audience},
+			ExpiresAt: expires,
+			NotBefore: issuedAt,
+			IssuedAt:  issuedAt,
+			ID:        jti.String(),
+		},
+		TenantID: p.TenantID.String(),
+		Role:     p.Role,
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodES256, c)
+	t.Header["kid"] = k.kid
+	raw, err = t.SignedString(k.priv)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("issue token: sign: %w", err)
+	}
+	return raw, expires.Time, nil
+}
+
+// Verifier checks access tokens against the keys of a KeySet. It is safe for concurrent use.
+type Verifier struct {
+	keys     *KeySet
+	issuer   string
+	audience string
+}
+
+// NewVerifier returns a Verifier that accepts tokens signed by any key in keys and naming issuer and audience.
+func NewVerifier(keys *KeySet, issuer, audience string) *Verifier {
+	return &Verifier{keys: keys, issuer: issuer, audience: audience}
+}
+
+// Verify checks raw as of now and returns the Principal it speaks for.
+//
+// The token must be ES256, carry the kid of a key in the set, be signed by that key, name the Verifier's
+// issuer and audience, carry an exp, be inside its lifetime (give or take Leeway) and carry a UUID sub and
+// tid and a non-empty role. Every error wraps ErrInvalid; one for an expired token also wraps ErrExpired.
+func (v *Verifier) Verify(raw string, now time.Time) (Principal, error) {
+	// The library skips the iss and aud checks when they are empty; a misconfigured Verifier must fail
+	// closed instead.
+	if v.issuer == "" || v.audience == "" {
+		return Principal{}, fmt.Errorf("%w: verifier has no issuer or audience configured", ErrInvalid)
+	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{algorithm}),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+		jwt.WithLeeway(Leeway),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithIssuer(v.issuer),
+		jwt.WithAudience(v.audience),
+		jwt.WithStrictDecoding(),
+	)
+	var c claims
+	if _, err := parser.ParseWithClaims(raw, &c, v.key); err != nil {
+		// The library checks the signature before the claims, so an expiry reported here is on a genuine
+		// token and telling the caller to refresh is safe.
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return Principal{}, fmt.Errorf("%w: %w", ErrExpired, err)
+		}
+		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	p, err := c.principal()
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return p, nil
+}
+
+// key is the jwt.Keyfunc: it picks the verification key by kid and never falls back to trying every key,
+// so a token cannot choose which key checks it beyond naming one we hold.
+func (v *Verifier) key(t *jwt.Token) (any, error) {
+	// WithValidMethods already pins the algorithm; checking the concrete method too keeps this function
+	// safe even if the parser options are ever changed.
+	if t.Method != jwt.SigningMethodES256 {
+		return nil, fmt.Errorf("unexpected signing method %v", t.Header["alg"])
+	}
+	kid, ok := t.Header["kid"].(string)
+	if !ok || kid == "" {
+		return nil, errors.New("missing kid header")
+	}
+	pub, ok := v.keys.lookup(kid)
+	if !ok {
+		return nil, fmt.Errorf("unknown kid %q", kid)
+	}
+	return pub, nil
+}
+
+func (c *claims) principal() (Principal, error) {
+	identity, err := parseID(c.Subject)
+	if err != nil {
+		return Principal{}, fmt.Errorf("sub: %w", err)
+	}
+	tenant, err := parseID(c.TenantID)
+	if err != nil {
+		return Principal{}, fmt.Errorf("tid: %w", err)
+	}
+	if c.Role == "" {
+		return Principal{}, errors.New("missing role")
+	}
+	return Principal{IdentityID: identity, TenantID: tenant, Role: c.Role}, nil
+}
+
+// parseID accepts only the canonical lower-case hyphenated form the Issuer writes, so one identity has
+// exactly one spelling in a token.
+func parseID(s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("not a UUID: %w", err)
+	}
+	if id == uuid.Nil || id.String() != s {
+		return uuid.Nil, fmt.Errorf("%q is not a canonical non-nil UUID", s)
+	}
+	return id, nil
+}
+
+func (p Principal) validate() error {
+	var errs []error
+	if p.IdentityID == uuid.Nil {
+		errs = append(errs, errors.New("principal has no identity"))
+	}
+	if p.TenantID == uuid.Nil {
+		errs = append(errs, errors.New("principal has no tenant"))
+	}
+	if p.Role == "" {
+		errs = append(errs, errors.New("principal has no role"))
+	}
+	return errors.Join(errs...)
+}
