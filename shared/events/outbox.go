@@ -1,0 +1,35 @@
+// Package events writes a tenant's events to its outbox, in the transaction of the change they describe, so
+// an event exists exactly when its change committed. Publishing after commit, and republishing what a failed
+// publish left behind, read the same rows.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/coditect/hyperscale/pubsub"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Emit writes one event of eventType with payload to tenantID's outbox inside tx and returns its id, which
+// becomes the CloudEvent id consumers deduplicate on. eventType must be in the pubsub catalogue.
+func Emit(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, eventType string, payload any) (uuid.UUID, error) {
+	if _, ok := pubsub.TopicOf(eventType); !ok {
+		return uuid.Nil, fmt.Errorf("emit %s: not in the event catalogue", eventType)
+	}
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("emit %s: encode: %w", eventType, err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("emit %s: %w", eventType, err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO tenant.outbox (tenant_id, id, type, data) VALUES ($1, $2, $3, $4)`,
+		tenantID, id, eventType, data); err != nil {
+		return uuid.Nil, fmt.Errorf("emit %s: %w", eventType, err)
+	}
+	return id, nil
+}

@@ -1,0 +1,131 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"time"
+
+	"github.com/coditect/hyperscale/shared/obs"
+	"github.com/google/uuid"
+)
+
+type loggerKey struct{}
+
+// Logger returns the request's logger, or the default one outside a request.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// Edge is the middleware every function's handler runs inside.
+type Edge struct {
+	// Log is the function's logger; request ids and traces are added per request.
+	Log *slog.Logger
+	// ProjectID is the Google Cloud project, so trace ids take Cloud Logging's full form.
+	ProjectID string
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+
+// Wrap returns next inside request-id, trace, access-log and panic-recovery middleware.
+func (e Edge) Wrap(next http.Handler) http.Handler {
+	log := e.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			id = uuid.NewString()
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := obs.WithRequestID(r.Context(), id)
+		if trace, span, sampled, ok := e.trace(r); ok {
+			ctx = obs.WithTrace(ctx, trace, span, sampled)
+		}
+		ctx = context.WithValue(ctx, loggerKey{}, log)
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if !rec.wrote {
+					WriteProblem(rec, errInternal)
+				}
+			}
+			log.InfoContext(ctx, "request",
+				slog.Group("httpRequest",
+					"requestMethod", r.Method,
+					"requestUrl", r.URL.Path,
+					"status", rec.status,
+					"responseSize", rec.size,
+					"latency", fmt.Sprintf("%.6fs", time.Since(start).Seconds()),
+					"userAgent", r.UserAgent(),
+				))
+		}()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+	})
+}
+
+func (e Edge) trace(r *http.Request) (trace, span string, sampled, ok bool) {
+	var id string
+	if id, span, sampled, ok = obs.ParseTraceparent(r.Header.Get("traceparent")); !ok {
+		id, span, sampled, ok = obs.ParseCloudTraceContext(r.Header.Get("X-Cloud-Trace-Context"))
+	}
+	if !ok {
+		return "", "", false, false
+	}
+	if e.ProjectID != "" {
+		id = "projects/" + e.ProjectID + "/traces/" + id
+	}
+	return id, span, sampled, true
+}
+
+// recorder remembers what was written, for the access log and so recovery never writes a second header.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	size   int
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.size += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (MaxBytesReader, flushing).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// HandlerFunc is an HTTP handler that returns its failure instead of writing it, so every error takes the
+// same path to a problem+json answer.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// ServeHTTP runs f and answers its error with WriteError.
+func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := f(w, r); err != nil {
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			return // the client went away; nobody is left to answer
+		}
+		WriteError(w, r, err)
+	}
+}

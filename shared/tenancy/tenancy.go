@@ -1,0 +1,196 @@
+// Package tenancy holds organizations (tenants) in the directory: their slug, name, status, plan and
+// placement, and the sign-up that creates one together with its owner.
+package tenancy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coditect/hyperscale/pubsub"
+	"github.com/coditect/hyperscale/shared/access"
+	"github.com/coditect/hyperscale/shared/activity"
+	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/token"
+	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrSlugTaken means another organization already has the slug.
+var ErrSlugTaken = errors.New("slug taken")
+
+// Tenant is an organization as the API shows it.
+type Tenant struct {
+	ID        uuid.UUID `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	Plan      string    `json:"plan"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// slugPattern matches the directory's check constraint: 3 to 63 lower-case letters, digits and inner dashes,
+// so a slug can be a DNS label.
+var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+
+// reserved slugs would collide with the platform's own host names and paths.
+var reserved = []string{"admin", "api", "app", "auth", "billing", "docs", "help", "login", "root", "static", "status", "support", "system", "www"}
+
+// Owner is the person who signs an organization up.
+type Owner struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+// SignUpInput is the body of POST /v1/tenants.
+type SignUpInput struct {
+	Name  string `json:"name"`
+	Slug  string `json:"slug"`
+	Owner Owner  `json:"owner"`
+}
+
+// Validate normalises the input and reports every failing field.
+func (in *SignUpInput) Validate() error {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Slug = strings.TrimSpace(in.Slug)
+	in.Owner.Name = strings.TrimSpace(in.Owner.Name)
+	var errs valid.Errors
+	errs.Check(in.Name != "" && utf8.RuneCountInString(in.Name) <= 200, "name", "must be 1 to 200 characters")
+	switch {
+	case !slugPattern.MatchString(in.Slug) || strings.Contains(in.Slug, "--"):
+		errs.Add("slug", "must be 3 to 63 lower-case letters, digits or single dashes, starting and ending with a letter or digit")
+	case slices.Contains(reserved, in.Slug):
+		errs.Add("slug", "is reserved")
+	}
+	errs.Check(utf8.RuneCountInString(in.Owner.Name) <= 200, "owner.name", "must be at most 200 characters")
+	identity.ValidateCredentials(&errs, "owner.", in.Owner.Email, in.Owner.Password)
+	for _, f := range []struct{ field, v string }{{"name", in.Name}, {"owner.name", in.Owner.Name}, {"owner.password", in.Owner.Password}} {
+		errs.Check(!strings.ContainsRune(f.v, 0), f.field, "must not contain NUL characters")
+	}
+	return errs.Err()
+}
+
+// Service signs organizations up.
+type Service struct {
+	dir     *db.Directory
+	tenants *db.Tenants
+	ids     *identity.Service
+	log     *slog.Logger
+}
+
+// New returns the tenancy service.
+func New(dir *db.Directory, tenants *db.Tenants, ids *identity.Service, log *slog.Logger) *Service {
+	return &Service{dir: dir, tenants: tenants, ids: ids, log: log}
+}
+
+// SignUp creates the organization, its owner's identity (or reuses it, when the email already has one and the
+// password matches) and the owner's membership, and opens the owner's first session.
+//
+// The directory and the tenant store may be different databases, so this is two transactions: the directory's
+// first (it decides whether the slug is free), then the tenant's activity row and tenant.created event. A
+// failure of the second is logged and does not undo the sign-up.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput, now time.Time) (Tenant, identity.Session, error) {
+	if err := in.Validate(); err != nil {
+		return Tenant{}, identity.Session{}, err
+	}
+	email, _ := identity.NormalizeEmail(in.Owner.Email)
+	// Hashing happens before the transaction so that no row lock is held across it.
+	hash := s.ids.HashPassword(in.Owner.Password)
+	tenantID, err := uuid.NewV7()
+	if err != nil {
+		return Tenant{}, identity.Session{}, fmt.Errorf("sign up: %w", err)
+	}
+	var (
+		t    Tenant
+		sess identity.Session
+	)
+	err = s.dir.Platform(ctx, db.EntrySignUp, func(tx pgx.Tx) error {
+		ownerID, err := s.owner(ctx, tx, email, in.Owner, hash)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO directory.tenants (id, slug, name) VALUES ($1, $2, $3)
+			RETURNING id, slug, name, status, plan, created_at`, tenantID, in.Slug, in.Name).
+			Scan(&t.ID, &t.Slug, &t.Name, &t.Status, &t.Plan, &t.CreatedAt)
+		if errors.Is(db.Classify(err), db.ErrConflict) {
+			return ErrSlugTaken
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO directory.memberships (tenant_id, identity_id, role) VALUES ($1, $2, $3)`,
+			tenantID, ownerID, access.Owner); err != nil {
+			return err
+		}
+		sess.Principal = token.Principal{IdentityID: ownerID, TenantID: tenantID, Role: access.Owner}
+		sess.TenantSlug = t.Slug
+		sess.RefreshToken, sess.RefreshExpiresAt, err = s.ids.StartSession(ctx, tx, ownerID, tenantID, now)
+		return err
+	})
+	if err != nil {
+		return Tenant{}, identity.Session{}, fmt.Errorf("sign up %s: %w", in.Slug, err)
+	}
+	err = s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		if err := activity.Record(ctx, tx, activity.Entry{
+			TenantID: tenantID, ActorID: sess.Principal.IdentityID, EntityType: "tenant", EntityID: tenantID, Action: activity.Created,
+			Changes: map[string]activity.Change{"name": {New: t.Name}, "slug": {New: t.Slug}},
+		}); err != nil {
+			return err
+		}
+		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeTenantCreated, pubsub.TenantCreated{
+			TenantID: tenantID, Slug: t.Slug, Name: t.Name, OwnerID: sess.Principal.IdentityID,
+		})
+		return err
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "sign-up committed but its tenant.created event was not recorded",
+			"tenant_id", tenantID.String(), "error", err.Error())
+	}
+	return t, sess, nil
+}
+
+// owner returns the id of the identity with email, creating it when there is none. An existing identity is
+// joined only when the password matches, so nobody can sign an organization up in another person's name.
+func (s *Service) owner(ctx context.Context, tx pgx.Tx, email string, o Owner, hash string) (uuid.UUID, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, err
+	}
+	var created bool
+	var stored *string
+	err = tx.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO directory.identities (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (email) DO NOTHING RETURNING id, password_hash
+		)
+		SELECT id, password_hash, true FROM ins
+		UNION ALL
+		SELECT id, password_hash, false FROM directory.identities WHERE email = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		id, email, o.Name, hash).Scan(&id, &stored, &created)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if created {
+		return id, nil
+	}
+	if stored == nil {
+		return uuid.Nil, identity.ErrInvalidCredentials
+	}
+	ok, err := identity.CheckPassword(o.Password, *stored)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if !ok {
+		return uuid.Nil, identity.ErrInvalidCredentials
+	}
+	return id, nil
+}
