@@ -1,0 +1,91 @@
+// Package auth is the auth function: login (POST /v1/auth/login) and the public signing keys
+// (GET /.well-known/jwks.json) that the other functions and API Gateway verify access tokens with.
+package auth
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/service"
+	"github.com/coditect/hyperscale/shared/valid"
+)
+
+func init() { service.Register("auth", New) }
+
+// New builds the function's handler over env.
+func New(env *service.Env) http.Handler {
+	h := &handler{env: env, ids: identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)}
+	mux := env.Mux()
+	mux.Handle("POST /v1/auth/login", httpx.HandlerFunc(h.login))
+	mux.Handle("GET /.well-known/jwks.json", httpx.HandlerFunc(h.jwks))
+	return env.Handler(mux)
+}
+
+type handler struct {
+	env *service.Env
+	ids *identity.Service
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	// Tenant is the organization's slug; it may be left out by an identity with one membership.
+	Tenant string `json:"tenant"`
+}
+
+type loginResponse struct {
+	Tenant loginTenant `json:"tenant"`
+	identity.Tokens
+}
+
+type loginTenant struct {
+	ID   string `json:"id"`
+	Slug string `json:"slug"`
+	Role string `json:"role"`
+}
+
+var errInvalidCredentials = httpx.NewProblem(http.StatusUnauthorized, "invalid_credentials", "the email, password or organization is wrong")
+
+func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
+	var in loginRequest
+	if err := httpx.Decode(w, r, &in); err != nil {
+		return err
+	}
+	var errs valid.Errors
+	errs.Check(strings.TrimSpace(in.Email) != "", "email", "is required")
+	errs.Check(in.Password != "", "password", "is required")
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	now := h.env.Now()
+	sess, err := h.ids.Login(r.Context(), in.Email, in.Password, strings.TrimSpace(in.Tenant), now)
+	switch {
+	case errors.Is(err, identity.ErrInvalidCredentials):
+		p := *errInvalidCredentials
+		return &p
+	case errors.Is(err, identity.ErrTenantRequired):
+		return valid.Errors{{Field: "tenant", Message: "is required: this account belongs to several organizations"}}
+	case err != nil:
+		return err
+	}
+	tokens, err := sess.Tokens(h.env.Issuer, now)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpx.WriteJSON(w, http.StatusOK, loginResponse{
+		Tenant: loginTenant{ID: sess.Principal.TenantID.String(), Slug: sess.TenantSlug, Role: sess.Principal.Role},
+		Tokens: tokens,
+	})
+	return nil
+}
+
+func (h *handler) jwks(w http.ResponseWriter, r *http.Request) error {
+	// Verifiers cache the set; an hour keeps a rotated key's arrival within the grace period of the old one.
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	httpx.WriteJSON(w, http.StatusOK, h.env.Keys.JWKS())
+	return nil
+}

@@ -1,0 +1,9 @@
+// Command auth serves the auth function through the Functions Framework, for its container image.
+package main
+
+import (
+	_ "github.com/coditect/hyperscale/functions/auth" // registers the function
+	"github.com/coditect/hyperscale/shared/service"
+)
+
+func main() { service.Main("auth") }

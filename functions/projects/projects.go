@@ -1,0 +1,134 @@
+// Package projects is the projects function: /v1/projects create, list, read, replace and (soft) delete.
+package projects
+
+import (
+	"net/http"
+
+	"github.com/coditect/hyperscale/shared/access"
+	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/page"
+	"github.com/coditect/hyperscale/shared/service"
+	"github.com/coditect/hyperscale/shared/work"
+	"github.com/google/uuid"
+)
+
+func init() { service.Register("projects", New) }
+
+// New builds the function's handler over env.
+func New(env *service.Env) http.Handler {
+	h := &handler{store: work.NewProjects(env.DB.Tenants)}
+	mux := env.Mux()
+	for pattern, fn := range map[string]httpx.HandlerFunc{
+		"POST /v1/projects":        h.create,
+		"GET /v1/projects":         h.list,
+		"GET /v1/projects/{id}":    h.get,
+		"PUT /v1/projects/{id}":    h.update,
+		"DELETE /v1/projects/{id}": h.delete,
+	} {
+		mux.Handle(pattern, env.Authenticated(fn))
+	}
+	return env.Handler(mux)
+}
+
+type handler struct {
+	store *work.Projects
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.WriteProjects)
+	if err != nil {
+		return err
+	}
+	var in work.ProjectInput
+	if err := httpx.Decode(w, r, &in); err != nil {
+		return err
+	}
+	proj, err := h.store.Create(r.Context(), p.TenantID, p.IdentityID, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/projects/"+proj.ID.String())
+	httpx.WriteJSON(w, http.StatusCreated, proj)
+	return nil
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.ReadProjects)
+	if err != nil {
+		return err
+	}
+	req, err := page.Parse(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	pg, err := h.store.List(r.Context(), p.TenantID, req)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, pg)
+	return nil
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.ReadProjects)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	proj, err := h.store.Get(r.Context(), p.TenantID, id)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, proj)
+	return nil
+}
+
+func (h *handler) update(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.WriteProjects)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in work.ProjectInput
+	if err := httpx.Decode(w, r, &in); err != nil {
+		return err
+	}
+	proj, err := h.store.Update(r.Context(), p.TenantID, p.IdentityID, id, in)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, proj)
+	return nil
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.WriteProjects)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.store.Delete(r.Context(), p.TenantID, p.IdentityID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// pathID reads the {id} path segment. An id that is not a UUID cannot name any project, so it is a 404 like
+// any other unknown id.
+func pathID(r *http.Request) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		return uuid.Nil, httpx.NotFound()
+	}
+	return id, nil
+}

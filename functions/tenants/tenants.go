@@ -1,0 +1,58 @@
+// Package tenants is the tenants function: organizations sign up here (POST /v1/tenants).
+package tenants
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/service"
+	"github.com/coditect/hyperscale/shared/tenancy"
+)
+
+func init() { service.Register("tenants", New) }
+
+// New builds the function's handler over env.
+func New(env *service.Env) http.Handler {
+	ids := identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)
+	h := &handler{env: env, svc: tenancy.New(env.DB.Directory, env.DB.Tenants, ids, env.Log)}
+	mux := env.Mux()
+	mux.Handle("POST /v1/tenants", httpx.HandlerFunc(h.signUp))
+	return env.Handler(mux)
+}
+
+type handler struct {
+	env *service.Env
+	svc *tenancy.Service
+}
+
+type signUpResponse struct {
+	Tenant tenancy.Tenant `json:"tenant"`
+	identity.Tokens
+}
+
+func (h *handler) signUp(w http.ResponseWriter, r *http.Request) error {
+	var in tenancy.SignUpInput
+	if err := httpx.Decode(w, r, &in); err != nil {
+		return err
+	}
+	now := h.env.Now()
+	t, sess, err := h.svc.SignUp(r.Context(), in, now)
+	switch {
+	case errors.Is(err, tenancy.ErrSlugTaken):
+		return httpx.Conflict("slug_taken", "an organization with this slug exists")
+	case errors.Is(err, identity.ErrInvalidCredentials):
+		return httpx.NewProblem(http.StatusUnauthorized, "invalid_credentials",
+			"this email already has an account; sign up with its password, or log in")
+	case err != nil:
+		return err
+	}
+	tokens, err := sess.Tokens(h.env.Issuer, now)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/tenants/me")
+	httpx.WriteJSON(w, http.StatusCreated, signUpResponse{Tenant: t, Tokens: tokens})
+	return nil
+}
