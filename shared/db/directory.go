@@ -22,8 +22,6 @@ var (
 	EntrySignUp = Entry{"sign_up"}
 	// EntryLogin looks an identity up by email and reads its memberships across organizations.
 	EntryLogin = Entry{"login"}
-	// EntryMembership reads one identity's role in one organization when issuing or checking its tokens.
-	EntryMembership = Entry{"membership"}
 )
 
 // Directory is the handle on the control-plane store. It has no general query method: every use goes through

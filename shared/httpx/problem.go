@@ -62,7 +62,6 @@ var (
 	errNotFound     = NewProblem(http.StatusNotFound, "not_found", "the resource does not exist")
 	errConflict     = NewProblem(http.StatusConflict, "conflict", "the resource conflicts with an existing one")
 	errInternal     = NewProblem(http.StatusInternalServerError, "internal", "an unexpected error occurred; it has been logged")
-	errUnavailable  = NewProblem(http.StatusServiceUnavailable, "unavailable", "the service is starting or shutting down; retry shortly")
 	errUnauthorized = NewProblem(http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required")
 )
 
@@ -125,4 +124,3 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		slog.Default().Error("encode response", "error", err)
 	}
 }
-

@@ -106,7 +106,6 @@ func (e *Env) Authenticated(h http.Handler) http.Handler {
 	return httpx.Authenticate(e.Verifier, e.Now)(h)
 }
 
-
 // Allow returns the request's principal when its role may perform action, and a 403 problem otherwise. It
 // must run behind Authenticated.
 func Allow(r *http.Request, action access.Action) (token.Principal, error) {

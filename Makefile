@@ -1,0 +1,92 @@
+SHELL := bash
+.SHELLFLAGS := -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Every module of the workspace, read from go.work's `use` lines (a new functions/<fn> is picked up once it is
+# added there with `go work use ./functions/<fn>`).
+MODULES := $(patsubst ./%,%,$(shell go work edit -json go.work | sed -n 's/^[[:space:]]*"DiskPath": "\(.*\)",*$$/\1/p'))
+# Every deployable function: a folder under functions/ with its own go.mod.
+FUNCTIONS := $(sort $(patsubst functions/%/go.mod,%,$(wildcard functions/*/go.mod)))
+
+# $(call no_packages,dir): shell condition, true when the module in dir has no Go package yet (go test/vet
+# refuse to run on an empty pattern).
+no_packages = [[ -z "$$(find "$(1)" -name '*.go' -not -path '*/testdata/*' -print -quit)" ]]
+
+FUNCTION ?=
+TESTFLAGS ?=
+
+.PHONY: help test lint build migrate run check-build clean
+
+help: ## list the targets
+	@echo "usage: make <target> [FUNCTION=name] [TESTFLAGS=...]"
+	@echo
+	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "modules:   $(MODULES)"
+	@echo "functions: $(FUNCTIONS)"
+
+test: ## run every module's tests against a real PostgreSQL (TESTFLAGS=-race ...)
+	@url="$$(scripts/devdb.sh ensure)" || exit 1; \
+	export TEST_DATABASE_URL="$$url"; \
+	failed=(); \
+	for m in $(MODULES); do \
+		echo "=== $$m"; \
+		if $(call no_packages,$$m); then echo "(no packages yet)"; continue; fi; \
+		(cd "$$m" && go test -shuffle=on -count=1 $(TESTFLAGS) ./...) || failed+=("$$m"); \
+	done; \
+	if (( $${#failed[@]} )); then echo "FAIL: tests failed in: $${failed[*]}" >&2; exit 1; fi; \
+	echo "PASS: all modules"
+
+lint: ## gofmt, go vet and staticcheck over every module
+	@failed=(); \
+	unformatted="$$(git ls-files -z --cached --others --exclude-standard -- '*.go' \
+		| while IFS= read -r -d '' f; do if [[ -f "$$f" ]]; then printf '%s\0' "$$f"; fi; done \
+		| xargs -0 -r gofmt -l)" || failed+=("gofmt"); \
+	if [[ -n "$$unformatted" ]]; then \
+		echo "gofmt: these files need formatting (run gofmt -w):" >&2; echo "$$unformatted" >&2; failed+=("gofmt"); \
+	fi; \
+	for m in $(MODULES); do \
+		echo "=== $$m"; \
+		if $(call no_packages,$$m); then echo "(no packages yet)"; continue; fi; \
+		(cd "$$m" && go vet ./...) || failed+=("vet:$$m"); \
+		(cd "$$m" && go tool staticcheck ./...) || failed+=("staticcheck:$$m"); \
+	done; \
+	if (( $${#failed[@]} )); then echo "FAIL: lint failed: $${failed[*]}" >&2; exit 1; fi; \
+	echo "PASS: lint"
+
+build: ## build bin/<fn> for every function (or FUNCTION=name), plus bin/devserver and bin/migrate
+	@mkdir -p bin; \
+	for fn in $(or $(FUNCTION),$(FUNCTIONS)); do \
+		[[ -f "functions/$$fn/cmd/main.go" ]] || { echo "no functions/$$fn/cmd/main.go" >&2; exit 1; }; \
+		echo "build bin/$$fn"; \
+		CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "bin/$$fn" "./functions/$$fn/cmd" || exit 1; \
+	done
+ifeq ($(FUNCTION),)
+	@for tool in devserver migrate; do \
+		echo "build bin/$$tool"; \
+		CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "bin/$$tool" "./scripts/$$tool" || exit 1; \
+	done
+endif
+
+migrate: ## apply the migrations (DATABASE_ADMIN_URL, default: scripts/devdb.sh ensure)
+	@url="$${DATABASE_ADMIN_URL:-}"; \
+	if [[ -z "$$url" ]]; then url="$$(scripts/devdb.sh ensure)" || exit 1; fi; \
+	DATABASE_ADMIN_URL="$$url" go run ./scripts/migrate
+
+run: ## the whole platform locally on :8080 (migrates first)
+	@url="$$(scripts/devdb.sh ensure)" || exit 1; \
+	DATABASE_ADMIN_URL="$$url" exec go run ./scripts/devserver
+
+check-build: ## build and vet every function on its own (GOWORK=off)
+	@failed=(); \
+	for fn in $(FUNCTIONS); do \
+		echo "=== functions/$$fn (GOWORK=off)"; \
+		if $(call no_packages,functions/$$fn); then echo "(no packages yet)"; continue; fi; \
+		(cd "functions/$$fn" && GOWORK=off go build ./... && GOWORK=off go vet ./...) || failed+=("$$fn"); \
+	done; \
+	if (( $${#failed[@]} )); then echo "FAIL: check-build failed in: $${failed[*]}" >&2; exit 1; fi; \
+	echo "PASS: every function builds alone"
+
+clean: ## remove bin/ and stop the throwaway PostgreSQL
+	rm -rf bin
+	scripts/devdb.sh stop

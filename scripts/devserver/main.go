@@ -1,0 +1,150 @@
+// Command devserver runs the whole platform on one port: it migrates the database, builds every function
+// over one shared environment and routes requests as the API Gateway document (opentofu/gateway/openapi.yaml)
+// does in production.
+//
+// It needs DATABASE_ADMIN_URL, a postgres:// URL of a role that may create databases (make run finds or starts
+// one). It creates the database DEV_DATABASE (default hyperscale) there, migrates it as that role, and has the
+// functions connect as the application role, whose login it enables with the dev password.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"regexp"
+	"syscall"
+	"time"
+
+	"github.com/coditect/hyperscale/schema"
+	"github.com/coditect/hyperscale/scripts/gateway"
+	"github.com/coditect/hyperscale/shared/config"
+	"github.com/coditect/hyperscale/shared/service"
+	"github.com/jackc/pgx/v5"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "devserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	server := os.Getenv("DATABASE_ADMIN_URL")
+	if server == "" {
+		return errors.New("DATABASE_ADMIN_URL is not set; run `make run`, which finds or starts a PostgreSQL")
+	}
+	name := os.Getenv("DEV_DATABASE")
+	if name == "" {
+		name = "hyperscale"
+	}
+	admin, err := ensureDatabase(ctx, server, name)
+	if err != nil {
+		return err
+	}
+	for _, store := range schema.Stores {
+		if err := schema.Migrate(ctx, admin, store, nil); err != nil {
+			return err
+		}
+	}
+	if err := schema.EnableLogin(ctx, admin, schema.DevPassword); err != nil {
+		return err
+	}
+	if os.Getenv("DATABASE_URL") == "" {
+		u, err := url.Parse(admin)
+		if err != nil {
+			return fmt.Errorf("DATABASE_ADMIN_URL: %w", err)
+		}
+		u.User = url.UserPassword(schema.AppRole, schema.DevPassword)
+		_ = os.Setenv("DATABASE_URL", u.String())
+	}
+
+	var cfg service.Config
+	if err := config.Load(ctx, &cfg); err != nil {
+		return err
+	}
+	env, err := service.NewEnv(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	doc, err := gateway.FindDocument(wd)
+	if err != nil {
+		return err
+	}
+	h, err := platform(env, doc)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: ":" + cfg.Port, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	env.Log.Info("platform serving", slog.String("addr", "http://localhost:"+cfg.Port), slog.String("gateway", doc))
+	fmt.Fprint(os.Stderr, walkthrough(cfg.Port))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// ensureDatabase creates the dev database name on the server behind admin unless it exists, and returns the
+// admin URL pointed at it, so the platform's tables never land in the server's maintenance database.
+func ensureDatabase(ctx context.Context, admin, name string) (string, error) {
+	if !regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`).MatchString(name) {
+		return "", fmt.Errorf("DEV_DATABASE %q is not a plain lower-case identifier", name)
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", fmt.Errorf("connect to %s: %w", admin, err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", fmt.Errorf("look for database %s: %w", name, err)
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			return "", fmt.Errorf("create database %s: %w", name, err)
+		}
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", fmt.Errorf("DATABASE_ADMIN_URL: %w", err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func walkthrough(port string) string {
+	base := "http://localhost:" + port
+	return fmt.Sprintf(`
+Hyperscale is running on %[1]s. Try:
+
+  curl -s %[1]s/v1/tenants -H 'Content-Type: application/json' \
+    -d '{"name":"Acme","slug":"acme","owner":{"email":"ada@acme.test","password":"correct horse battery","name":"Ada"}}'
+
+  TOKEN=$(curl -s %[1]s/v1/auth/login -H 'Content-Type: application/json' \
+    -d '{"email":"ada@acme.test","password":"correct horse battery","tenant":"acme"}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+
+  curl -s %[1]s/v1/projects -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"name":"Apollo","description":"to the moon"}'
+
+  curl -s %[1]s/v1/projects -H "Authorization: Bearer $TOKEN"
+
+`, base)
+}
