@@ -124,41 +124,49 @@ func TestProjectValidation(t *testing.T) {
 	}
 }
 
-// TestAnotherTenantSeesNothing runs every store method as tenant B against tenant A's project.
+// TestAnotherTenantSeesNothing runs every store method as tenant B against tenant A's project, once as the
+// application role (tenant filter and row-level security) and once as the owner, which bypasses RLS, so the
+// tenant filter in each query is shown to hold on its own.
 func TestAnotherTenantSeesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
-	a, b, actor := uuid.New(), uuid.New(), uuid.New()
-	p, err := s.Create(ctx, a, actor, work.ProjectInput{Name: "A's secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		call func() error
+	for _, wall := range []struct {
+		name    string
+		tenants *db.Tenants
 	}{
-		{"get", func() error { _, err := s.Get(ctx, b, p.ID); return err }},
-		{"update", func() error { _, err := s.Update(ctx, b, actor, p.ID, work.ProjectInput{Name: "taken"}); return err }},
-		{"delete", func() error { return s.Delete(ctx, b, actor, p.ID) }},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.call(); !errors.Is(err, db.ErrNotFound) {
-				t.Fatalf("got %v, want not found", err)
+		{"application role", d.DB.Tenants},
+		{"owner without RLS", d.OwnerDB.Tenants},
+	} {
+		t.Run(wall.name, func(t *testing.T) {
+			s := work.NewProjects(wall.tenants)
+			a, b, actor := uuid.New(), uuid.New(), uuid.New()
+			p, err := s.Create(ctx, a, actor, work.ProjectInput{Name: "A's secret"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tests := []struct {
+				name string
+				call func() error
+			}{
+				{"get", func() error { _, err := s.Get(ctx, b, p.ID); return err }},
+				{"update", func() error { _, err := s.Update(ctx, b, actor, p.ID, work.ProjectInput{Name: "taken"}); return err }},
+				{"delete", func() error { return s.Delete(ctx, b, actor, p.ID) }},
+			}
+			for _, tc := range tests {
+				if err := tc.call(); !errors.Is(err, db.ErrNotFound) {
+					t.Fatalf("%s: got %v, want not found", tc.name, err)
+				}
+			}
+			l, err := s.List(ctx, b, page.Request{Limit: 100})
+			if err != nil || len(l.Items) != 0 {
+				t.Fatalf("B lists %d projects (%v), want none", len(l.Items), err)
+			}
+			still, err := s.Get(ctx, a, p.ID)
+			if err != nil || still.Name != "A's secret" {
+				t.Fatalf("A's project after B's attempts: %+v, %v", still, err)
 			}
 		})
-	}
-	t.Run("list", func(t *testing.T) {
-		l, err := s.List(ctx, b, page.Request{Limit: 100})
-		if err != nil || len(l.Items) != 0 {
-			t.Fatalf("B lists %d projects (%v), want none", len(l.Items), err)
-		}
-	})
-	still, err := s.Get(ctx, a, p.ID)
-	if err != nil || still.Name != "A's secret" {
-		t.Fatalf("A's project after B's attempts: %+v, %v", still, err)
 	}
 }
 

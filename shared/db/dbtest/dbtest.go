@@ -40,6 +40,9 @@ type Database struct {
 	Owner *pgxpool.Pool
 	// DB holds the application role's handles, as a function would open them.
 	DB *db.DB
+	// OwnerDB holds the same handles connected as the owner, which bypasses row-level security: a store's
+	// isolation tests run on it too, to show that its tenant filter holds without RLS behind it.
+	OwnerDB *db.DB
 }
 
 var tmpl struct {
@@ -74,6 +77,9 @@ func New(t testing.TB) *Database {
 		if d.DB != nil {
 			d.DB.Close()
 		}
+		if d.OwnerDB != nil {
+			d.OwnerDB.Close()
+		}
 		if d.Owner != nil {
 			d.Owner.Close()
 		}
@@ -93,6 +99,9 @@ func New(t testing.TB) *Database {
 	}
 	if d.DB, err = db.Open(ctx, db.Config{URL: d.AppURL, MaxConns: 4, ExecMode: "cache_statement"}, nil); err != nil {
 		t.Fatalf("dbtest: app pool: %v", err)
+	}
+	if d.OwnerDB, err = db.Open(ctx, db.Config{URL: d.OwnerURL, MaxConns: 2, ExecMode: "cache_statement"}, nil); err != nil {
+		t.Fatalf("dbtest: owner handles: %v", err)
 	}
 	return d
 }

@@ -1,0 +1,136 @@
+package projects
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/coditect/hyperscale/shared/service/servicetest"
+	"github.com/coditect/hyperscale/shared/token"
+	"github.com/google/uuid"
+)
+
+type req = servicetest.Request
+
+func setup(t *testing.T) (http.Handler, *servicetest.Fixture) {
+	t.Helper()
+	f := servicetest.New(t)
+	return New(f.Env), f
+}
+
+func member(role string) token.Principal {
+	return token.Principal{IdentityID: uuid.New(), TenantID: uuid.New(), Role: role}
+}
+
+func TestProjectsCRUD(t *testing.T) {
+	t.Parallel()
+	h, f := setup(t)
+	owner := member("owner")
+	tok := f.Token(t, owner)
+
+	c := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/projects", Bearer: tok, Body: map[string]any{"name": "Apollo", "description": "moon"}}), 201)
+	id := c.Str("id")
+	if c.Str("name") != "Apollo" || c.Str("created_by") != owner.IdentityID.String() || c.Header.Get("Location") != "/v1/projects/"+id {
+		t.Fatalf("create = %s", c.Raw)
+	}
+	g := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects/" + id, Bearer: tok}), 200)
+	if g.Str("description") != "moon" {
+		t.Fatalf("get = %s", g.Raw)
+	}
+	u := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "PUT", Path: "/v1/projects/" + id, Bearer: tok, Body: map[string]any{"name": "Artemis"}}), 200)
+	if u.Str("name") != "Artemis" || u.Str("description") != "" {
+		t.Fatalf("put replaces the whole project; got %s", u.Raw)
+	}
+	l := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: tok}), 200)
+	if items := l.Items(); len(items) != 1 || items[0]["id"] != id || l.Body["next_cursor"] != nil {
+		t.Fatalf("list = %s", l.Raw)
+	}
+	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "DELETE", Path: "/v1/projects/" + id, Bearer: tok}), 204)
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects/" + id, Bearer: tok}), 404, "not_found")
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "PUT", Path: "/v1/projects/" + id, Bearer: tok, Body: map[string]any{"name": "x"}}), 404, "not_found")
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "DELETE", Path: "/v1/projects/" + id, Bearer: tok}), 404, "not_found")
+	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/healthz"}), 200)
+}
+
+func TestProjectsRefuseBadInput(t *testing.T) {
+	t.Parallel()
+	h, f := setup(t)
+	tok := f.Token(t, member("member"))
+	tests := []struct {
+		name   string
+		r      req
+		status int
+		code   string
+		field  string
+	}{
+		{"missing name", req{Method: "POST", Path: "/v1/projects", Body: map[string]any{"description": "d"}}, 422, "validation_failed", "name"},
+		{"blank name", req{Method: "POST", Path: "/v1/projects", Body: map[string]any{"name": "   "}}, 422, "validation_failed", "name"},
+		{"name too long", req{Method: "POST", Path: "/v1/projects", Body: map[string]any{"name": strings.Repeat("n", 201)}}, 422, "validation_failed", "name"},
+		{"unknown field", req{Method: "POST", Path: "/v1/projects", Body: `{"name":"a","tenant_id":"x"}`}, 422, "validation_failed", "tenant_id"},
+		{"wrong type", req{Method: "POST", Path: "/v1/projects", Body: `{"name":["a"]}`}, 422, "validation_failed", "name"},
+		{"malformed", req{Method: "POST", Path: "/v1/projects", Body: `{"name"`}, 400, "malformed_json", ""},
+		{"bad limit", req{Method: "GET", Path: "/v1/projects?limit=0"}, 422, "validation_failed", "limit"},
+		{"bad cursor", req{Method: "GET", Path: "/v1/projects?cursor=zzz"}, 422, "validation_failed", "cursor"},
+		{"id not a uuid", req{Method: "GET", Path: "/v1/projects/42"}, 404, "not_found", ""},
+		{"update with bad body", req{Method: "PUT", Path: "/v1/projects/" + uuid.NewString(), Body: `{"name":""}`}, 422, "validation_failed", "name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.r.Bearer = tok
+			res := servicetest.Do(t, h, tc.r)
+			servicetest.ExpectProblem(t, res, tc.status, tc.code)
+			if tc.field != "" {
+				errs, _ := res.Body["errors"].([]any)
+				if len(errs) == 0 || errs[0].(map[string]any)["field"] != tc.field {
+					t.Fatalf("failing fields %v, want %s", res.Body["errors"], tc.field)
+				}
+			}
+		})
+	}
+}
+
+func TestProjectsPermissions(t *testing.T) {
+	t.Parallel()
+	h, f := setup(t)
+	viewer := member("viewer")
+	vt := f.Token(t, viewer)
+	owner := token.Principal{IdentityID: uuid.New(), TenantID: viewer.TenantID, Role: "owner"}
+	id := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/projects", Bearer: f.Token(t, owner), Body: map[string]any{"name": "p"}}), 201).Str("id")
+
+	for _, r := range []req{
+		{Method: "POST", Path: "/v1/projects", Body: map[string]any{"name": "no"}},
+		{Method: "PUT", Path: "/v1/projects/" + id, Body: map[string]any{"name": "no"}},
+		{Method: "DELETE", Path: "/v1/projects/" + id},
+	} {
+		r.Bearer = vt
+		servicetest.ExpectProblem(t, servicetest.Do(t, h, r), 403, "forbidden")
+	}
+	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects/" + id, Bearer: vt}), 200)
+	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: vt}), 200)
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects"}), 401, "unauthenticated")
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: f.Token(t, member("superuser"))}), 403, "forbidden")
+}
+
+// TestAnotherTenantSeesNothing: tenant B's token on tenant A's project id is 404 on every route, and A's
+// project is unchanged afterwards.
+func TestAnotherTenantSeesNothing(t *testing.T) {
+	t.Parallel()
+	h, f := setup(t)
+	a, b := f.Token(t, member("owner")), f.Token(t, member("owner"))
+	id := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/projects", Bearer: a, Body: map[string]any{"name": "A's plans"}}), 201).Str("id")
+
+	for _, r := range []req{
+		{Method: "GET", Path: "/v1/projects/" + id},
+		{Method: "PUT", Path: "/v1/projects/" + id, Body: map[string]any{"name": "taken over"}},
+		{Method: "DELETE", Path: "/v1/projects/" + id},
+	} {
+		r.Bearer = b
+		servicetest.ExpectProblem(t, servicetest.Do(t, h, r), 404, "not_found")
+	}
+	if l := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: b}), 200); len(l.Items()) != 0 {
+		t.Fatalf("B lists %s", l.Raw)
+	}
+	if g := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects/" + id, Bearer: a}), 200); g.Str("name") != "A's plans" {
+		t.Fatalf("A's project after B's attempts: %s", g.Raw)
+	}
+}

@@ -1,0 +1,173 @@
+// Package servicetest builds a function's environment over a private test database and drives handlers with
+// JSON requests, so each function's tests and the dev server's end-to-end tests share one harness.
+package servicetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/service"
+	"github.com/coditect/hyperscale/shared/tenancy"
+	"github.com/coditect/hyperscale/shared/token"
+)
+
+// Issuer and Audience are the token claims test environments expect.
+const (
+	Issuer   = "https://hyperscale.test"
+	Audience = "hyperscale-api"
+)
+
+// Fixture is one test's platform environment.
+type Fixture struct {
+	Env *service.Env
+	DB  *dbtest.Database
+	// Signer is the private key behind Env's key set, for tests that forge tokens around it.
+	Signer *ecdsa.PrivateKey
+}
+
+// New returns an environment over a fresh database, with a freshly generated signing key.
+func New(t testing.TB) *Fixture {
+	t.Helper()
+	d := dbtest.New(t)
+	signer, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemText, err := token.EncodePrivatePEM(signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := token.ParseKeySet(pemText, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg service.Config
+	cfg.Env = "test"
+	cfg.Token = token.Config{Issuer: Issuer, Audience: Audience, AccessTTL: 15 * time.Minute, RefreshTTL: 7 * 24 * time.Hour}
+	return &Fixture{Env: service.WithKeys(cfg, slog.New(slog.DiscardHandler), d.DB, keys), DB: d, Signer: signer}
+}
+
+// Token mints a valid access token for p.
+func (f *Fixture) Token(t testing.TB, p token.Principal) string {
+	t.Helper()
+	raw, _, err := f.Env.Issuer.Issue(p, f.Env.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// Password is the password SignUp gives owners.
+const Password = "correct horse battery"
+
+// SignUp creates the organization slug with an owner of email (password Password) through the domain service,
+// and returns the owner's principal.
+func (f *Fixture) SignUp(t testing.TB, slug, email string) token.Principal {
+	t.Helper()
+	ids := identity.New(f.Env.DB.Directory, identity.Params{Memory: 64, Time: 1, Threads: 1}, f.Env.Config.Token.RefreshTTL)
+	svc := tenancy.New(f.Env.DB.Directory, f.Env.DB.Tenants, ids, f.Env.Log)
+	_, sess, err := svc.SignUp(context.Background(), tenancy.SignUpInput{
+		Name: "Org " + slug, Slug: slug, Owner: tenancy.Owner{Email: email, Password: Password, Name: "Owner"},
+	}, f.Env.Now())
+	if err != nil {
+		t.Fatalf("sign up %s: %v", slug, err)
+	}
+	return sess.Principal
+}
+
+// Response is a recorded answer with its JSON body decoded.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    string
+}
+
+// Str returns the string field key of the body.
+func (r Response) Str(key string) string {
+	s, _ := r.Body[key].(string)
+	return s
+}
+
+// Items returns the "items" array of a list answer.
+func (r Response) Items() []map[string]any {
+	raw, _ := r.Body["items"].([]any)
+	out := make([]map[string]any, 0, len(raw))
+	for _, it := range raw {
+		m, _ := it.(map[string]any)
+		out = append(out, m)
+	}
+	return out
+}
+
+// Request is one call to a handler. Body is sent as is when it is a string, and JSON-encoded otherwise.
+type Request struct {
+	Method, Path string
+	Bearer       string
+	Body         any
+	Header       map[string]string
+}
+
+// Do sends req to h and records the answer.
+func Do(t testing.TB, h http.Handler, req Request) Response {
+	t.Helper()
+	var body io.Reader
+	switch b := req.Body.(type) {
+	case nil:
+	case string:
+		body = bytes.NewBufferString(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(j)
+	}
+	r := httptest.NewRequest(req.Method, req.Path, body)
+	if req.Body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if req.Bearer != "" {
+		r.Header.Set("Authorization", "Bearer "+req.Bearer)
+	}
+	for k, v := range req.Header {
+		r.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	res := Response{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.String()}
+	_ = json.Unmarshal(rec.Body.Bytes(), &res.Body)
+	return res
+}
+
+// Expect fails t unless res has status, and returns res for chaining.
+func Expect(t testing.TB, res Response, status int) Response {
+	t.Helper()
+	if res.Status != status {
+		t.Fatalf("status %d, want %d; body %.500s", res.Status, status, res.Raw)
+	}
+	return res
+}
+
+// ExpectProblem fails t unless res is a problem+json answer with status and code.
+func ExpectProblem(t testing.TB, res Response, status int, code string) {
+	t.Helper()
+	if res.Status != status || res.Str("code") != code {
+		t.Fatalf("got %d %.500s, want %d %s", res.Status, res.Raw, status, code)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type %q, want application/problem+json", ct)
+	}
+}
