@@ -45,7 +45,10 @@ func newPlatform(t *testing.T) (http.Handler, *servicetest.Fixture) {
 func TestSliceEndToEnd(t *testing.T) {
 	t.Parallel()
 	h, _ := newPlatform(t)
-	do := func(r req, status int) servicetest.Response { t.Helper(); return servicetest.Expect(t, servicetest.Do(t, h, r), status) }
+	do := func(r req, status int) servicetest.Response {
+		t.Helper()
+		return servicetest.Expect(t, servicetest.Do(t, h, r), status)
+	}
 
 	su := do(req{Method: "POST", Path: "/v1/tenants", Body: map[string]any{
 		"name": "Acme", "slug": "acme", "owner": map[string]any{"email": "ada@acme.test", "password": servicetest.Password, "name": "Ada"},
