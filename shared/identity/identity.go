@@ -90,6 +90,7 @@ type membership struct {
 // identity's only organization when tenantSlug is empty.
 func (s *Service) Login(ctx context.Context, email, password, tenantSlug string, now time.Time) (Session, error) {
 	email, _ = NormalizeEmail(email)
+	tenantSlug = strings.ToLower(strings.TrimSpace(tenantSlug))
 	var (
 		id      uuid.UUID
 		hash    *string

@@ -30,6 +30,12 @@ const (
 
 var errMalformedHash = errors.New("malformed password hash")
 
+// sane bounds parameters read from a stored hash: argon2 panics below one pass or lane, and a corrupted
+// memory figure must not make a login allocate without limit.
+func (p Params) sane() bool {
+	return p.Time >= 1 && p.Time <= 10 && p.Threads >= 1 && p.Memory >= 8*uint32(p.Threads) && p.Memory <= 1<<20
+}
+
 // HashPassword returns the PHC-format argon2id hash of password.
 func HashPassword(password string, p Params) string {
 	salt := make([]byte, saltLen)
@@ -46,19 +52,20 @@ func CheckPassword(password, hash string) (bool, error) {
 		return false, errMalformedHash
 	}
 	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version || parts[2] != fmt.Sprintf("v=%d", version) {
 		return false, errMalformedHash
 	}
 	var p Params
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads) || !p.sane() {
 		return false, errMalformedHash
 	}
 	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
-	if err != nil {
+	if err != nil || len(salt) < 8 {
 		return false, errMalformedHash
 	}
 	want, err := base64.RawStdEncoding.DecodeString(parts[5])
-	if err != nil || len(want) == 0 {
+	if err != nil || len(want) < 16 || len(want) > 64 {
 		return false, errMalformedHash
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))

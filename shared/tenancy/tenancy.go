@@ -90,6 +90,9 @@ type Service struct {
 
 // New returns the tenancy service.
 func New(dir *db.Directory, tenants *db.Tenants, ids *identity.Service, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Service{dir: dir, tenants: tenants, ids: ids, log: log}
 }
 
@@ -176,6 +179,11 @@ func (s *Service) owner(ctx context.Context, tx pgx.Tx, email string, o Owner, h
 		UNION ALL
 		SELECT id, password_hash, false FROM directory.identities WHERE email = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
 		id, email, o.Name, hash).Scan(&id, &stored, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// A concurrent sign-up inserted the email after this statement's snapshot was taken: ON CONFLICT saw
+		// its row, the SELECT could not. A new statement sees it.
+		err = tx.QueryRow(ctx, `SELECT id, password_hash FROM directory.identities WHERE email = $1`, email).Scan(&id, &stored)
+	}
 	if err != nil {
 		return uuid.Nil, err
 	}
