@@ -75,13 +75,15 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer env.Close()
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	doc, err := gateway.FindDocument(wd)
-	if err != nil {
-		return err
+	doc := os.Getenv("GATEWAY_DOCUMENT")
+	if doc == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		if doc, err = gateway.FindDocument(wd); err != nil {
+			return fmt.Errorf("%w (run inside the repository, or set GATEWAY_DOCUMENT)", err)
+		}
 	}
 	h, err := platform(env, doc)
 	if err != nil {
@@ -99,7 +101,11 @@ func run(ctx context.Context) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	env.Log.Info("platform stopped")
+	return nil
 }
 
 // ensureDatabase creates the dev database name on the server behind admin unless it exists, and returns the
