@@ -2,7 +2,7 @@
 # devdb.sh: make sure a PostgreSQL answers and print its admin URL on stdout.
 #
 #   scripts/devdb.sh ensure   print a postgres:// URL for a role that may create databases and roles:
-#                             1. $DATABASE_ADMIN_URL, if set and it answers;
+#                             1. $DATABASE_ADMIN_URL, else $DATABASE_URL, if set and it answers;
 #                             2. postgres://postgres@127.0.0.1:5432/postgres, if it answers
 #                                (skipped when DEVDB_SKIP_DEFAULT=1);
 #                             3. a throwaway cluster under <repo>/.dev/pg on 127.0.0.1:54329, started on demand.
@@ -162,13 +162,15 @@ start_cluster() {
 }
 
 cmd_ensure() {
-	if [[ -n "${DATABASE_ADMIN_URL:-}" ]]; then
-		if answers "$DATABASE_ADMIN_URL"; then
-			printf '%s\n' "$DATABASE_ADMIN_URL"
+	local name
+	for name in DATABASE_ADMIN_URL DATABASE_URL; do
+		[[ -n "${!name:-}" ]] || continue
+		if answers "${!name}"; then
+			printf '%s\n' "${!name}"
 			return 0
 		fi
-		log "DATABASE_ADMIN_URL is set but does not answer; trying the alternatives"
-	fi
+		log "$name is set but does not answer; trying the alternatives"
+	done
 	if [[ "${DEVDB_SKIP_DEFAULT:-}" != 1 ]] && answers "$DEFAULT_URL"; then
 		printf '%s\n' "$DEFAULT_URL"
 		return 0

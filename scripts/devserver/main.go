@@ -2,8 +2,8 @@
 // over one shared environment and routes requests as the API Gateway document (opentofu/gateway/openapi.yaml)
 // does in production.
 //
-// It needs DATABASE_ADMIN_URL, a postgres:// URL of a role that may create databases (make run finds or starts
-// one). It creates the database DEV_DATABASE (default hyperscale) there, migrates it as that role, and has the
+// It needs DATABASE_ADMIN_URL, a postgres:// URL of a role that may create databases (make run takes it from
+// DATABASE_ADMIN_URL or DATABASE_URL when either answers, or finds or starts a server). It creates the database DEV_DATABASE (default hyperscale) there, migrates it as that role, and has the
 // functions connect as the application role, whose login it enables with the dev password.
 package main
 
@@ -57,14 +57,15 @@ func run(ctx context.Context) error {
 	if err := schema.EnableLogin(ctx, admin, schema.DevPassword); err != nil {
 		return err
 	}
-	if os.Getenv("DATABASE_URL") == "" {
-		u, err := url.Parse(admin)
-		if err != nil {
-			return fmt.Errorf("DATABASE_ADMIN_URL: %w", err)
-		}
-		u.User = url.UserPassword(schema.AppRole, schema.DevPassword)
-		_ = os.Setenv("DATABASE_URL", u.String())
+	// The functions always connect as the application role, whatever DATABASE_URL named the server by: an
+	// owner or superuser connection would bypass row-level security and hide isolation bugs.
+	u, err := url.Parse(admin)
+	if err != nil {
+		return fmt.Errorf("DATABASE_ADMIN_URL: %w", err)
 	}
+	u.User = url.UserPassword(schema.AppRole, schema.DevPassword)
+	_ = os.Setenv("DATABASE_URL", u.String())
+	_ = os.Unsetenv("TENANT_DATABASE_URL")
 
 	var cfg service.Config
 	if err := config.Load(ctx, &cfg); err != nil {
