@@ -15,7 +15,7 @@ no_packages = [[ -z "$$(find "$(1)" -name '*.go' -not -path '*/testdata/*' -prin
 FUNCTION ?=
 TESTFLAGS ?=
 
-.PHONY: help test lint build migrate run check-build clean
+.PHONY: help test lint build migrate run check-build clean deploy
 
 help: ## list the targets
 	@echo "usage: make <target> [FUNCTION=name] [TESTFLAGS=...]"
@@ -90,3 +90,21 @@ check-build: ## build and vet every function on its own (GOWORK=off)
 clean: ## remove bin/ and stop the throwaway PostgreSQL
 	rm -rf bin
 	scripts/devdb.sh stop
+
+# make deploy settings; an empty one leaves cloudbuild.yaml's default substitution (_REGION, _REPOSITORY, _ENV)
+# and gcloud's configured project in place.
+PROJECT ?=
+REGION ?=
+REPOSITORY ?=
+DEPLOY_ENV ?=
+comma := ,
+deploy_substitutions = _FUNCTION=$(FUNCTION),SHORT_SHA=$$sha$(if $(REGION),$(comma)_REGION=$(REGION))$(if $(REPOSITORY),$(comma)_REPOSITORY=$(REPOSITORY))$(if $(DEPLOY_ENV),$(comma)_ENV=$(DEPLOY_ENV))
+
+deploy: ## test, build, migrate and deploy FUNCTION=name (or all) with Cloud Build [PROJECT REGION REPOSITORY DEPLOY_ENV]
+	@command -v gcloud >/dev/null 2>&1 || { echo "deploy: gcloud not found; install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install), then gcloud auth login" >&2; exit 1; }
+	@[[ -n "$(FUNCTION)" ]] || { echo "usage: make deploy FUNCTION=<name>|all   (functions: $(FUNCTIONS))" >&2; exit 1; }
+	@[[ " all $(FUNCTIONS) " == *" $(FUNCTION) "* ]] || { echo "deploy: no function '$(FUNCTION)' (functions: $(FUNCTIONS), or all)" >&2; exit 1; }
+	@[[ -z "$$(git status --porcelain)" ]] || { echo "deploy: uncommitted changes; images are tagged with the commit, so commit or stash first" >&2; git status --short >&2; exit 1; }
+	sha="$$(git rev-parse --short=7 HEAD)" && \
+	gcloud builds submit . --config=cloudbuild.yaml $(if $(PROJECT),--project=$(PROJECT)) \
+		--substitutions="$(deploy_substitutions)"
