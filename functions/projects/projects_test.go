@@ -18,14 +18,11 @@ func setup(t *testing.T) (http.Handler, *servicetest.Fixture) {
 	return New(f.Env), f
 }
 
-func member(role string) token.Principal {
-	return token.Principal{IdentityID: uuid.New(), TenantID: uuid.New(), Role: role}
-}
 
 func TestProjectsCRUD(t *testing.T) {
 	t.Parallel()
 	h, f := setup(t)
-	owner := member("owner")
+	owner := f.Member(t, "owner")
 	tok := f.Token(t, owner)
 
 	c := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/projects", Bearer: tok, Body: map[string]any{"name": "Apollo", "description": "moon"}}), 201)
@@ -55,7 +52,7 @@ func TestProjectsCRUD(t *testing.T) {
 func TestProjectsRefuseBadInput(t *testing.T) {
 	t.Parallel()
 	h, f := setup(t)
-	tok := f.Token(t, member("member"))
+	tok := f.Token(t, f.Member(t, "member"))
 	tests := []struct {
 		name   string
 		r      req
@@ -92,9 +89,9 @@ func TestProjectsRefuseBadInput(t *testing.T) {
 func TestProjectsPermissions(t *testing.T) {
 	t.Parallel()
 	h, f := setup(t)
-	viewer := member("viewer")
+	viewer := f.Member(t, "viewer")
 	vt := f.Token(t, viewer)
-	owner := token.Principal{IdentityID: uuid.New(), TenantID: viewer.TenantID, Role: "owner"}
+	owner := f.Join(t, viewer.TenantID, "owner")
 	id := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/projects", Bearer: f.Token(t, owner), Body: map[string]any{"name": "p"}}), 201).Str("id")
 
 	for _, r := range []req{
@@ -108,7 +105,25 @@ func TestProjectsPermissions(t *testing.T) {
 	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects/" + id, Bearer: vt}), 200)
 	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: vt}), 200)
 	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects"}), 401, "unauthenticated")
-	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: f.Token(t, member("superuser"))}), 403, "forbidden")
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: f.Token(t, token.Principal{IdentityID: viewer.IdentityID, TenantID: viewer.TenantID, Role: "superuser"})}), 403, "forbidden")
+}
+
+func TestSuspendedOrganization(t *testing.T) {
+	t.Parallel()
+	h, f := setup(t)
+	p := f.Member(t, "owner")
+	tok := f.Token(t, p)
+	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: tok}), 200)
+	if _, err := f.DB.Owner.Exec(t.Context(), `UPDATE directory.tenants SET status = 'suspended' WHERE id = $1`, p.TenantID); err != nil {
+		t.Fatal(err)
+	}
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: tok}), 403, "tenant_suspended")
+	for _, stmt := range []string{`DELETE FROM directory.memberships WHERE tenant_id = $1`, `DELETE FROM directory.tenants WHERE id = $1`} {
+		if _, err := f.DB.Owner.Exec(t.Context(), stmt, p.TenantID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: tok}), 401, "invalid_token")
 }
 
 // TestAnotherTenantSeesNothing: tenant B's token on tenant A's project id is 404 on every route, and A's
@@ -116,7 +131,7 @@ func TestProjectsPermissions(t *testing.T) {
 func TestAnotherTenantSeesNothing(t *testing.T) {
 	t.Parallel()
 	h, f := setup(t)
-	a, b := f.Token(t, member("owner")), f.Token(t, member("owner"))
+	a, b := f.Token(t, f.Member(t, "owner")), f.Token(t, f.Member(t, "owner"))
 	id := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/projects", Bearer: a, Body: map[string]any{"name": "A's plans"}}), 201).Str("id")
 
 	for _, r := range []req{

@@ -22,11 +22,26 @@ type Action string
 const (
 	ReadProjects  Action = "projects.read"
 	WriteProjects Action = "projects.write"
+	// ReadMembers lists the organization's members.
+	ReadMembers Action = "members.read"
+	// ManageMembers adds, invites, re-roles and removes members below owner.
+	ManageMembers Action = "members.manage"
+	// ManageOwners grants or takes the owner role, and removes owners.
+	ManageOwners Action = "owners.manage"
+	// ReadTenant reads the organization, its settings and domains.
+	ReadTenant Action = "tenant.read"
+	// ManageTenant changes the organization, its settings (SSO included) and its domains.
+	ManageTenant Action = "tenant.manage"
 )
 
 var table = map[Action][]string{
 	ReadProjects:  {Owner, Admin, Member, Viewer},
 	WriteProjects: {Owner, Admin, Member},
+	ReadMembers:   {Owner, Admin, Member, Viewer},
+	ManageMembers: {Owner, Admin},
+	ManageOwners:  {Owner},
+	ReadTenant:    {Owner, Admin, Member, Viewer},
+	ManageTenant:  {Owner, Admin},
 }
 
 // Can reports whether role may perform action. Unknown roles and actions may do nothing.

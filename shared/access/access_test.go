@@ -8,6 +8,11 @@ func TestCan(t *testing.T) {
 	want := map[Action]map[string]bool{
 		ReadProjects:  {Owner: true, Admin: true, Member: true, Viewer: true},
 		WriteProjects: {Owner: true, Admin: true, Member: true, Viewer: false},
+		ReadMembers:   {Owner: true, Admin: true, Member: true, Viewer: true},
+		ManageMembers: {Owner: true, Admin: true, Member: false, Viewer: false},
+		ManageOwners:  {Owner: true, Admin: false, Member: false, Viewer: false},
+		ReadTenant:    {Owner: true, Admin: true, Member: true, Viewer: true},
+		ManageTenant:  {Owner: true, Admin: true, Member: false, Viewer: false},
 	}
 	for action, roles := range want {
 		for _, role := range Roles {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -22,6 +23,16 @@ var (
 	EntrySignUp = Entry{"sign_up"}
 	// EntryLogin looks an identity up by email and reads its memberships across organizations.
 	EntryLogin = Entry{"login"}
+	// EntrySession rotates, revokes and switches refresh-token sessions, which name their identity and tenant.
+	EntrySession = Entry{"session"}
+	// EntryPasswordReset issues and redeems password-reset tokens for an email, whatever its organizations.
+	EntryPasswordReset = Entry{"password_reset"}
+	// EntryInvitation looks an invitation up by its token, before anyone is a member.
+	EntryInvitation = Entry{"invitation"}
+	// EntrySSO completes a single sign-on: provisions the identity and its membership just in time.
+	EntrySSO = Entry{"sso"}
+	// EntryTenantStatus reads whether an organization is active, for every authenticated request.
+	EntryTenantStatus = Entry{"tenant_status"}
 )
 
 // Directory is the handle on the control-plane store. It has no general query method: every use goes through
@@ -44,6 +55,19 @@ func (d *Directory) Platform(ctx context.Context, e Entry, fn func(pgx.Tx) error
 	d.log.DebugContext(ctx, "platform entry", "entry", e.name)
 	if err := InTx(ctx, d.pool, pgx.TxOptions{}, fn); err != nil {
 		return fmt.Errorf("%s: %w", e.name, err)
+	}
+	return nil
+}
+
+// ForTenant runs fn in one directory transaction on behalf of tenant tenantID's own administration (its
+// members, invitations, domains). The directory has no row-level security, so every query fn sends must name
+// tenant_id itself; store tests check that another tenant sees nothing.
+func (d *Directory) ForTenant(ctx context.Context, tenantID uuid.UUID, fn func(pgx.Tx) error) error {
+	if tenantID == uuid.Nil {
+		return fmt.Errorf("directory for tenant: %w", ErrNotFound)
+	}
+	if err := InTx(ctx, d.pool, pgx.TxOptions{}, fn); err != nil {
+		return fmt.Errorf("directory for tenant %s: %w", tenantID, err)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/obs"
+	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
 )
 
@@ -27,8 +28,11 @@ type Config struct {
 	config.Base
 	// ProjectID is the Google Cloud project, used to give trace ids Cloud Logging's full form.
 	ProjectID string `env:"GOOGLE_CLOUD_PROJECT"`
-	DB        db.Config
-	Token     token.Config
+	// TenantStatusTTL is how long an instance trusts an organization's status before reading it again, so a
+	// suspension takes effect everywhere within it.
+	TenantStatusTTL time.Duration `env:"TENANT_STATUS_TTL, default=10s"`
+	DB              db.Config
+	Token           token.Config
 }
 
 // Env holds what one function instance builds once and shares between requests.
@@ -42,6 +46,8 @@ type Env struct {
 	Verifier *token.Verifier
 	// Now is the clock tokens and timestamps are taken from; tests move it.
 	Now func() time.Time
+	// Tenants answers whether an authenticated request's organization is active.
+	Tenants *tenancy.StatusCache
 }
 
 // NewEnv builds an Env from cfg: logger, database pools, token keys.
@@ -65,7 +71,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 // WithKeys assembles an Env from parts already built: the dev server shares one key set and one pool between
 // every function it serves, and tests bring their own database.
 func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
-	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now}
+	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now, Tenants: tenancy.NewStatusCache(d.Directory, cfg.TenantStatusTTL)}
 	if keys.CanSign() {
 		e.Issuer = token.NewIssuer(keys, cfg.Token.Issuer, cfg.Token.Audience, cfg.Token.AccessTTL)
 	}
@@ -101,9 +107,26 @@ func (e *Env) Handler(h http.Handler) http.Handler {
 	return httpx.Edge{Log: e.Log, ProjectID: e.Config.ProjectID}.Wrap(h)
 }
 
-// Authenticated admits only requests with a valid access token.
+// Authenticated admits only requests with a valid access token whose organization is active: a suspended one
+// gets 403 tenant_suspended, one that no longer exists 401.
 func (e *Env) Authenticated(h http.Handler) http.Handler {
-	return httpx.Authenticate(e.Verifier, e.Now)(h)
+	active := httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		p, _ := httpx.PrincipalFrom(r.Context())
+		status, err := e.Tenants.Status(r.Context(), p.TenantID)
+		if err != nil {
+			return err
+		}
+		switch status {
+		case tenancy.StatusActive:
+			h.ServeHTTP(w, r)
+			return nil
+		case tenancy.StatusSuspended:
+			return httpx.NewProblem(http.StatusForbidden, "tenant_suspended", "this organization is suspended")
+		default:
+			return httpx.NewProblem(http.StatusUnauthorized, "invalid_token", "the organization of this token no longer exists")
+		}
+	})
+	return httpx.Authenticate(e.Verifier, e.Now)(active)
 }
 
 // Allow returns the request's principal when its role may perform action, and a 403 problem otherwise. It

@@ -21,6 +21,7 @@ import (
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
+	"github.com/google/uuid"
 )
 
 // Issuer and Audience are the token claims test environments expect.
@@ -85,6 +86,34 @@ func (f *Fixture) SignUp(t testing.TB, slug, email string) token.Principal {
 		t.Fatalf("sign up %s: %v", slug, err)
 	}
 	return sess.Principal
+}
+
+// Member creates an organization with one member of role (fixture rows written as the owner, no password) and
+// returns that member's principal.
+func (f *Fixture) Member(t testing.TB, role string) token.Principal {
+	t.Helper()
+	tenant := uuid.Must(uuid.NewV7())
+	if _, err := f.DB.Owner.Exec(context.Background(), `INSERT INTO directory.tenants (id, slug, name) VALUES ($1, $2, 'Fixture')`,
+		tenant, "t-"+tenant.String()[24:]); err != nil {
+		t.Fatalf("fixture tenant: %v", err)
+	}
+	return f.Join(t, tenant, role)
+}
+
+// Join adds a new identity to tenant with role and returns its principal.
+func (f *Fixture) Join(t testing.TB, tenant uuid.UUID, role string) token.Principal {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7())
+	ctx := context.Background()
+	if _, err := f.DB.Owner.Exec(ctx, `INSERT INTO directory.identities (id, email, name) VALUES ($1, $2, 'Fixture member')`,
+		id, id.String()+"@fixture.test"); err != nil {
+		t.Fatalf("fixture identity: %v", err)
+	}
+	if _, err := f.DB.Owner.Exec(ctx, `INSERT INTO directory.memberships (tenant_id, identity_id, role) VALUES ($1, $2, $3)`,
+		tenant, id, role); err != nil {
+		t.Fatalf("fixture membership: %v", err)
+	}
+	return token.Principal{IdentityID: id, TenantID: tenant, Role: role}
 }
 
 // Response is a recorded answer with its JSON body decoded.
