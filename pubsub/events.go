@@ -15,12 +15,28 @@ const (
 	TypeProjectCreated = "project.created"
 	TypeProjectUpdated = "project.updated"
 	TypeProjectDeleted = "project.deleted"
+
+	TypeTenantUpdated         = "tenant.updated"
+	TypeTenantSettingsUpdated = "tenant.settings_updated"
+	TypeDomainAdded           = "tenant.domain_added"
+	TypeDomainVerified        = "tenant.domain_verified"
+	TypeDomainRemoved         = "tenant.domain_removed"
+
+	TypeUserInvited            = "user.invited"
+	TypeInvitationRevoked      = "user.invitation_revoked"
+	TypeUserJoined             = "user.joined"
+	TypeUserRoleChanged        = "user.role_changed"
+	TypeUserRemoved            = "user.removed"
+	TypePasswordResetRequested = "auth.password_reset_requested"
 )
 
 // Topics, one per domain, so subscribers filter by type within a small stream.
 const (
 	TopicTenants  = "tenants"
 	TopicProjects = "projects"
+	TopicMembers  = "members"
+	// TopicIdentity carries events of a person rather than of an organization (the subject is the identity).
+	TopicIdentity = "identity"
 )
 
 // TopicOf returns the topic an event type is published to, and false for a type the catalogue lacks.
@@ -34,6 +50,28 @@ var topics = map[string]string{
 	TypeProjectCreated: TopicProjects,
 	TypeProjectUpdated: TopicProjects,
 	TypeProjectDeleted: TopicProjects,
+
+	TypeTenantUpdated:         TopicTenants,
+	TypeTenantSettingsUpdated: TopicTenants,
+	TypeDomainAdded:           TopicTenants,
+	TypeDomainVerified:        TopicTenants,
+	TypeDomainRemoved:         TopicTenants,
+
+	TypeUserInvited:            TopicMembers,
+	TypeInvitationRevoked:      TopicMembers,
+	TypeUserJoined:             TopicMembers,
+	TypeUserRoleChanged:        TopicMembers,
+	TypeUserRemoved:            TopicMembers,
+	TypePasswordResetRequested: TopicIdentity,
+}
+
+// Types lists every event type of the catalogue.
+func Types() []string {
+	out := make([]string, 0, len(topics))
+	for t := range topics {
+		out = append(out, t)
+	}
+	return out
 }
 
 // TenantCreated is the payload of tenant.created: an organization signed up.

@@ -4,7 +4,10 @@ import "testing"
 
 func TestEveryTypeHasATopic(t *testing.T) {
 	t.Parallel()
-	for _, typ := range []string{TypeTenantCreated, TypeProjectCreated, TypeProjectUpdated, TypeProjectDeleted} {
+	if len(Types()) < 4 {
+		t.Fatalf("catalogue lists %d types", len(Types()))
+	}
+	for _, typ := range []string{TypeTenantCreated, TypeProjectCreated, TypeProjectUpdated, TypeProjectDeleted, TypeUserInvited, TypePasswordResetRequested} {
 		if _, ok := TopicOf(typ); !ok {
 			t.Errorf("event type %s has no topic", typ)
 		}

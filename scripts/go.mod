@@ -76,6 +76,7 @@ require (
 	github.com/coditect/hyperscale/functions/auth v0.0.0
 	github.com/coditect/hyperscale/functions/projects v0.0.0
 	github.com/coditect/hyperscale/functions/tenants v0.0.0
+	github.com/coditect/hyperscale/functions/users v0.0.0
 	github.com/coditect/hyperscale/schema v0.0.0
 	github.com/coditect/hyperscale/shared v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
@@ -87,6 +88,7 @@ replace (
 	github.com/coditect/hyperscale/functions/auth => ../functions/auth
 	github.com/coditect/hyperscale/functions/projects => ../functions/projects
 	github.com/coditect/hyperscale/functions/tenants => ../functions/tenants
+	github.com/coditect/hyperscale/functions/users => ../functions/users
 	github.com/coditect/hyperscale/pubsub => ../pubsub
 	github.com/coditect/hyperscale/schema => ../schema
 	github.com/coditect/hyperscale/shared => ../shared

@@ -21,6 +21,9 @@ func New(env *service.Env) http.Handler {
 	mux := env.Mux()
 	mux.Handle("POST /v1/auth/login", httpx.HandlerFunc(h.login))
 	mux.Handle("GET /.well-known/jwks.json", httpx.HandlerFunc(h.jwks))
+	registerSessions(env, mux)
+	registerSSO(env, mux)
+	registerRegistration(env, mux)
 	return env.Handler(mux)
 }
 

@@ -90,6 +90,11 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	stopOIDC, err := startDevOIDC(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer stopOIDC()
 	srv := &http.Server{Addr: ":" + cfg.Port, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

@@ -7,6 +7,7 @@ import (
 	"github.com/coditect/hyperscale/functions/auth"
 	"github.com/coditect/hyperscale/functions/projects"
 	"github.com/coditect/hyperscale/functions/tenants"
+	"github.com/coditect/hyperscale/functions/users"
 	"github.com/coditect/hyperscale/scripts/gateway"
 	"github.com/coditect/hyperscale/shared/service"
 )
@@ -16,6 +17,7 @@ var functions = map[string]func(*service.Env) http.Handler{
 	"auth":     auth.New,
 	"projects": projects.New,
 	"tenants":  tenants.New,
+	"users":    users.New,
 }
 
 // platform builds every function over env and routes to them exactly as the gateway document at docPath

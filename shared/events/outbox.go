@@ -33,3 +33,25 @@ func Emit(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, eventType string, 
 	}
 	return id, nil
 }
+
+// EmitPlatform writes an event that belongs to no tenant (a password reset is a person's, not an
+// organization's) to the directory's outbox inside tx, a directory transaction. subject names what the event
+// is about (an identity id) and becomes the CloudEvent subject.
+func EmitPlatform(ctx context.Context, tx pgx.Tx, eventType, subject string, payload any) (uuid.UUID, error) {
+	if _, ok := pubsub.TopicOf(eventType); !ok {
+		return uuid.Nil, fmt.Errorf("emit %s: not in the event catalogue", eventType)
+	}
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("emit %s: encode: %w", eventType, err)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("emit %s: %w", eventType, err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO directory.outbox (id, type, subject, data) VALUES ($1, $2, $3, $4)`,
+		id, eventType, subject, data); err != nil {
+		return uuid.Nil, fmt.Errorf("emit %s: %w", eventType, err)
+	}
+	return id, nil
+}
