@@ -18,7 +18,6 @@ func setup(t *testing.T) (http.Handler, *servicetest.Fixture) {
 	return New(f.Env), f
 }
 
-
 func TestProjectsCRUD(t *testing.T) {
 	t.Parallel()
 	h, f := setup(t)
