@@ -18,8 +18,8 @@ func init() { service.Register("projects", New) }
 func New(env *service.Env) http.Handler {
 	h := &handler{store: work.NewProjects(env.DB.Tenants)}
 	mux := env.Mux()
+	mux.Handle("POST /v1/projects", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
-		"POST /v1/projects":        h.create,
 		"GET /v1/projects":         h.list,
 		"GET /v1/projects/{id}":    h.get,
 		"PUT /v1/projects/{id}":    h.update,

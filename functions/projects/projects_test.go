@@ -148,3 +148,20 @@ func TestAnotherTenantSeesNothing(t *testing.T) {
 		t.Fatalf("A's project after B's attempts: %s", g.Raw)
 	}
 }
+
+func TestCreateHonoursIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	h, f := setup(t)
+	tok := f.Token(t, f.Member(t, "member"))
+	create := req{Method: "POST", Path: "/v1/projects", Bearer: tok, Body: map[string]any{"name": "once"}, Header: map[string]string{"Idempotency-Key": "create-once"}}
+	first := servicetest.Expect(t, servicetest.Do(t, h, create), 201)
+	again := servicetest.Expect(t, servicetest.Do(t, h, create), 201)
+	if again.Str("id") != first.Str("id") || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry created %s (replayed %q), want the first project %s", again.Str("id"), again.Header.Get("Idempotent-Replayed"), first.Str("id"))
+	}
+	create.Body = map[string]any{"name": "twice"}
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, create), 422, "idempotency_key_reused")
+	if l := servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: tok}); len(l.Items()) != 1 {
+		t.Fatalf("%d projects after retries, want 1", len(l.Items()))
+	}
+}

@@ -33,6 +33,8 @@ var (
 	EntrySSO = Entry{"sso"}
 	// EntryTenantStatus reads whether an organization is active, for every authenticated request.
 	EntryTenantStatus = Entry{"tenant_status"}
+	// EntryIdempotency records and replays Idempotency-Key answers of requests made before sign-in.
+	EntryIdempotency = Entry{"idempotency"}
 )
 
 // Directory is the handle on the control-plane store. It has no general query method: every use goes through

@@ -18,6 +18,7 @@ import (
 	"github.com/coditect/hyperscale/shared/config"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/idempotency"
 	"github.com/coditect/hyperscale/shared/obs"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
@@ -48,6 +49,8 @@ type Env struct {
 	Now func() time.Time
 	// Tenants answers whether an authenticated request's organization is active.
 	Tenants *tenancy.StatusCache
+	// Idempotency stores and replays the answers of creating POSTs sent with an Idempotency-Key.
+	Idempotency *idempotency.Keys
 }
 
 // NewEnv builds an Env from cfg: logger, database pools, token keys.
@@ -71,7 +74,8 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 // WithKeys assembles an Env from parts already built: the dev server shares one key set and one pool between
 // every function it serves, and tests bring their own database.
 func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
-	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now, Tenants: tenancy.NewStatusCache(d.Directory, cfg.TenantStatusTTL)}
+	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now, Tenants: tenancy.NewStatusCache(d.Directory, cfg.TenantStatusTTL),
+		Idempotency: idempotency.New(d.Directory, d.Tenants)}
 	if keys.CanSign() {
 		e.Issuer = token.NewIssuer(keys, cfg.Token.Issuer, cfg.Token.Audience, cfg.Token.AccessTTL)
 	}
@@ -127,6 +131,12 @@ func (e *Env) Authenticated(h http.Handler) http.Handler {
 		}
 	})
 	return httpx.Authenticate(e.Verifier, e.Now)(active)
+}
+
+// Idempotent makes a creating POST honour the Idempotency-Key header. Behind Authenticated, keys are scoped to
+// the caller in its organization; on a public route, to the route.
+func (e *Env) Idempotent(h http.Handler) http.Handler {
+	return e.Idempotency.Handler(h)
 }
 
 // Allow returns the request's principal when its role may perform action, and a 403 problem otherwise. It
