@@ -79,7 +79,7 @@ func TestNewMuxProblems(t *testing.T) {
 		{"GET", "/", http.StatusNotFound, "not_found", ""},
 		// A path one segment deeper than any route is unknown, not a wrong method.
 		{"GET", "/v1/projects/x/y/z", http.StatusNotFound, "not_found", ""},
-		{"PATCH", "/v1/projects/01900000-0000-7000-8000-000000000001", http.StatusMethodNotAllowed, "method_not_allowed", "DELETE, GET, PUT"},
+		{"PATCH", "/v1/projects/01900000-0000-7000-8000-000000000001", http.StatusMethodNotAllowed, "method_not_allowed", "GET, PUT, DELETE"},
 		{"DELETE", "/v1/projects", http.StatusMethodNotAllowed, "method_not_allowed", "GET, POST"},
 		{"GET", "/v1/tenants", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
 	}

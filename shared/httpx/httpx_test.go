@@ -119,3 +119,31 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
+
+func TestHandleUnrouted(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	HandleUnrouted(mux)
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	mux.HandleFunc("DELETE /things/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/things/1", 200, ""},
+		{"PUT", "/things/1", 405, "GET, DELETE"},
+		{"GET", "/nothing", 404, ""},
+		{"POST", "/", 404, ""},
+	}
+	for _, tc := range tests {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		if rec.Code != tc.status || rec.Header().Get("Allow") != tc.allow {
+			t.Errorf("%s %s = %d Allow %q, want %d %q", tc.method, tc.path, rec.Code, rec.Header().Get("Allow"), tc.status, tc.allow)
+		}
+		if tc.status >= 400 && rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: Content-Type %q", tc.method, tc.path, rec.Header().Get("Content-Type"))
+		}
+	}
+}

@@ -90,9 +90,11 @@ func (e *Env) Close() {
 	}
 }
 
-// Mux returns a router with the function's health check, for the function to add its routes to.
+// Mux returns a router with the function's health check, for the function to add its routes to. Requests it
+// does not route get a problem+json 404 or 405.
 func (e *Env) Mux() *http.ServeMux {
 	mux := http.NewServeMux()
+	httpx.HandleUnrouted(mux)
 	mux.Handle("GET /healthz", httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
