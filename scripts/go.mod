@@ -75,6 +75,7 @@ tool honnef.co/go/tools/cmd/staticcheck
 require (
 	github.com/coditect/hyperscale/functions/auth v0.0.0
 	github.com/coditect/hyperscale/functions/projects v0.0.0
+	github.com/coditect/hyperscale/functions/tasks v0.0.0
 	github.com/coditect/hyperscale/functions/tenants v0.0.0
 	github.com/coditect/hyperscale/functions/users v0.0.0
 	github.com/coditect/hyperscale/schema v0.0.0
@@ -87,6 +88,7 @@ require (
 replace (
 	github.com/coditect/hyperscale/functions/auth => ../functions/auth
 	github.com/coditect/hyperscale/functions/projects => ../functions/projects
+	github.com/coditect/hyperscale/functions/tasks => ../functions/tasks
 	github.com/coditect/hyperscale/functions/tenants => ../functions/tenants
 	github.com/coditect/hyperscale/functions/users => ../functions/users
 	github.com/coditect/hyperscale/pubsub => ../pubsub

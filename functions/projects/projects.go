@@ -27,6 +27,8 @@ func New(env *service.Env) http.Handler {
 	} {
 		mux.Handle(pattern, env.Authenticated(fn))
 	}
+	registerTasks(env, mux)
+	registerExtras(env, mux)
 	return env.Handler(mux)
 }
 

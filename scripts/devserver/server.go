@@ -6,6 +6,7 @@ import (
 
 	"github.com/coditect/hyperscale/functions/auth"
 	"github.com/coditect/hyperscale/functions/projects"
+	"github.com/coditect/hyperscale/functions/tasks"
 	"github.com/coditect/hyperscale/functions/tenants"
 	"github.com/coditect/hyperscale/functions/users"
 	"github.com/coditect/hyperscale/scripts/gateway"
@@ -16,6 +17,7 @@ import (
 var functions = map[string]func(*service.Env) http.Handler{
 	"auth":     auth.New,
 	"projects": projects.New,
+	"tasks":    tasks.New,
 	"tenants":  tenants.New,
 	"users":    users.New,
 }
