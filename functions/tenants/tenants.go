@@ -1,4 +1,6 @@
-// Package tenants is the tenants function: organizations sign up here (POST /v1/tenants).
+// Package tenants is the tenants function: organizations sign up here (POST /v1/tenants), and their admins
+// manage the organization, its settings (the SSO connection among them) and its custom domains under
+// /v1/tenants/me.
 package tenants
 
 import (
@@ -15,16 +17,43 @@ func init() { service.Register("tenants", New) }
 
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {
+	return newHandler(env, nil)
+}
+
+// newHandler builds the handler with resolver answering domain verifications (nil: the system's resolver), so
+// tests can stand in for DNS.
+func newHandler(env *service.Env, resolver tenancy.TXTResolver) http.Handler {
 	ids := identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)
-	h := &handler{env: env, svc: tenancy.New(env.DB.Directory, env.DB.Tenants, ids, env.Log)}
+	h := &handler{
+		env:      env,
+		svc:      tenancy.New(env.DB.Directory, env.DB.Tenants, ids, env.Log),
+		orgs:     tenancy.NewOrganizations(env.DB.Directory, env.DB.Tenants, env.Log),
+		settings: tenancy.NewSettingsStore(env.DB.Tenants, env.Config.Local()),
+		domains:  tenancy.NewDomains(env.DB.Directory, env.DB.Tenants, resolver, env.Log, ownHosts(env)...),
+	}
 	mux := env.Mux()
 	mux.Handle("POST /v1/tenants", httpx.HandlerFunc(h.signUp))
+	mux.Handle("POST /v1/tenants/me/domains", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.addDomain))))
+	for pattern, fn := range map[string]httpx.HandlerFunc{
+		"GET /v1/tenants/me":                      h.getTenant,
+		"PUT /v1/tenants/me":                      h.updateTenant,
+		"GET /v1/tenants/me/settings":             h.getSettings,
+		"PUT /v1/tenants/me/settings":             h.replaceSettings,
+		"GET /v1/tenants/me/domains":              h.listDomains,
+		"DELETE /v1/tenants/me/domains/{id}":      h.removeDomain,
+		"POST /v1/tenants/me/domains/{id}/verify": h.verifyDomain,
+	} {
+		mux.Handle(pattern, env.Authenticated(fn))
+	}
 	return env.Handler(mux)
 }
 
 type handler struct {
-	env *service.Env
-	svc *tenancy.Service
+	env      *service.Env
+	svc      *tenancy.Service
+	orgs     *tenancy.Organizations
+	settings *tenancy.SettingsStore
+	domains  *tenancy.Domains
 }
 
 type signUpResponse struct {

@@ -1,0 +1,110 @@
+package tenants
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/coditect/hyperscale/shared/access"
+	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/service"
+	"github.com/coditect/hyperscale/shared/tenancy"
+	"github.com/google/uuid"
+)
+
+// ownHosts are the deployment's own host names, which no organization may claim as a custom domain, on top of
+// tenancy.PlatformDomains.
+func ownHosts(env *service.Env) []string {
+	if u, err := url.Parse(env.Config.Token.Issuer); err == nil && u.Hostname() != "" {
+		return []string{u.Hostname()}
+	}
+	return nil
+}
+
+type domainList struct {
+	Items []tenancy.Domain `json:"items"`
+}
+
+func (h *handler) listDomains(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.ReadTenant)
+	if err != nil {
+		return err
+	}
+	items, err := h.domains.List(r.Context(), p.TenantID)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, domainList{Items: items})
+	return nil
+}
+
+func (h *handler) addDomain(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.ManageTenant)
+	if err != nil {
+		return err
+	}
+	var in tenancy.DomainInput
+	if err := httpx.Decode(w, r, &in); err != nil {
+		return err
+	}
+	d, err := h.domains.Add(r.Context(), p.TenantID, p.IdentityID, in)
+	switch {
+	case errors.Is(err, tenancy.ErrDomainTaken):
+		return httpx.Conflict("domain_taken", "this domain is already claimed")
+	case errors.Is(err, tenancy.ErrTooManyDomains):
+		return httpx.Conflict("too_many_domains", fmt.Sprintf("an organization may have at most %d domains; remove one first", tenancy.MaxDomains))
+	case err != nil:
+		return err
+	}
+	w.Header().Set("Location", "/v1/tenants/me/domains/"+d.ID.String())
+	httpx.WriteJSON(w, http.StatusCreated, d)
+	return nil
+}
+
+func (h *handler) removeDomain(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.ManageTenant)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.domains.Remove(r.Context(), p.TenantID, p.IdentityID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *handler) verifyDomain(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.ManageTenant)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := h.domains.Verify(r.Context(), p.TenantID, p.IdentityID, id)
+	var verr *tenancy.VerificationError
+	switch {
+	case errors.As(err, &verr):
+		return httpx.Conflict("verification_failed", verr.Error())
+	case err != nil:
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// pathID reads the {id} path segment. An id that is not a UUID cannot name any domain, so it is a 404 like any
+// other unknown id.
+func pathID(r *http.Request) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
+		return uuid.Nil, httpx.NotFound()
+	}
+	return id, nil
+}

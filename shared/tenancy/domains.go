@@ -1,0 +1,343 @@
+package tenancy
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/coditect/hyperscale/pubsub"
+	"github.com/coditect/hyperscale/shared/activity"
+	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Errors of custom domains.
+var (
+	// ErrDomainTaken means some organization (perhaps the caller's) already claimed the domain; which one is
+	// not told.
+	ErrDomainTaken = errors.New("domain taken")
+	// ErrTooManyDomains means the organization has MaxDomains domains already.
+	ErrTooManyDomains = errors.New("too many domains")
+)
+
+// MaxDomains bounds an organization's custom domains.
+const MaxDomains = 20
+
+// ChallengePrefix is the label under which an organization publishes a domain's verification token as a TXT
+// record: _hyperscale-challenge.<domain>.
+const ChallengePrefix = "_hyperscale-challenge."
+
+// DefaultLookupTimeout bounds one DNS lookup of a verification.
+const DefaultLookupTimeout = 5 * time.Second
+
+// PlatformDomains are the platform's own names: no organization may claim them or a name under them.
+var PlatformDomains = []string{"hyperscale.app", "localhost"}
+
+// Domain is an organization's custom domain as the API shows it.
+type Domain struct {
+	ID           uuid.UUID    `json:"id"`
+	Domain       string       `json:"domain"`
+	Verified     bool         `json:"verified"`
+	VerifiedAt   *time.Time   `json:"verified_at"`
+	Verification Verification `json:"verification"`
+	CreatedAt    time.Time    `json:"created_at"`
+}
+
+// Verification is the DNS record that proves an organization controls a domain.
+type Verification struct {
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// VerificationError means the domain's verification record was not found in DNS.
+type VerificationError struct {
+	// Expected is the record that was looked for.
+	Expected Verification
+	// Reason says what was found instead, for people.
+	Reason string
+}
+
+// Error names the record expected.
+func (e *VerificationError) Error() string {
+	return fmt.Sprintf("expected a %s record at %s with the value %s: %s", e.Expected.Type, e.Expected.Name, e.Expected.Value, e.Reason)
+}
+
+// DomainInput is the body of POST /v1/tenants/me/domains.
+type DomainInput struct {
+	Domain string `json:"domain"`
+}
+
+var (
+	labelPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	// A top-level domain starts with a letter, which also keeps dotted numbers (IPv4 addresses) out.
+	tldPattern = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+)
+
+// normalizeDomain lower-cases and trims name and drops a trailing root dot; msg says why the result is not a
+// domain an organization may claim, or is "".
+func normalizeDomain(name string, reserved []string) (domain, msg string) {
+	d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
+	for _, r := range d {
+		if r > 0x7e || r < 0x21 {
+			return d, "must be an ASCII domain name (write an internationalised name in its xn-- form)"
+		}
+	}
+	switch {
+	case d == "":
+		return d, "is required"
+	case len(d) > 253:
+		return d, "must be at most 253 characters"
+	case net.ParseIP(strings.Trim(d, "[]")) != nil:
+		return d, "must be a domain name, not an IP address"
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return d, "must have at least two labels, like example.com"
+	}
+	for _, l := range labels {
+		if !labelPattern.MatchString(l) {
+			return d, "must be a domain name: labels of 1 to 63 letters, digits or inner dashes, separated by dots"
+		}
+	}
+	if !tldPattern.MatchString(labels[len(labels)-1]) {
+		return d, "must end in a top-level domain that starts with a letter"
+	}
+	for _, r := range reserved {
+		if d == r || strings.HasSuffix(d, "."+r) {
+			return d, "is a domain of the platform itself"
+		}
+	}
+	return d, ""
+}
+
+// TXTResolver looks up DNS TXT records; *net.Resolver is one.
+type TXTResolver interface {
+	LookupTXT(ctx context.Context, name string) ([]string, error)
+}
+
+// Domains is the store of organizations' custom domains. Domains are unique across organizations, so they live
+// in the directory; their activity and events go to the owning organization's tenant store.
+type Domains struct {
+	dir      *db.Directory
+	tenants  *db.Tenants
+	resolver TXTResolver
+	timeout  time.Duration
+	reserved []string
+	log      *slog.Logger
+}
+
+// NewDomains returns the store. resolver answers verification lookups (nil: the system's resolver), each
+// bounded by DefaultLookupTimeout. reserved adds names to PlatformDomains that no organization may claim,
+// such as the deployment's own host names.
+func NewDomains(dir *db.Directory, tenants *db.Tenants, resolver TXTResolver, log *slog.Logger, reserved ...string) *Domains {
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	all := append([]string{}, PlatformDomains...)
+	for _, r := range reserved {
+		if r = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(r)), "."); r != "" {
+			all = append(all, r)
+		}
+	}
+	return &Domains{dir: dir, tenants: tenants, resolver: resolver, timeout: DefaultLookupTimeout, reserved: all, log: log}
+}
+
+const domainColumns = `id, domain, verification_token, created_at, verified_at`
+
+func scanDomain(row pgx.Row) (Domain, error) {
+	var d Domain
+	err := row.Scan(&d.ID, &d.Domain, &d.Verification.Value, &d.CreatedAt, &d.VerifiedAt)
+	d.Verified = d.VerifiedAt != nil
+	d.Verification.Type = "TXT"
+	d.Verification.Name = ChallengePrefix + d.Domain
+	return d, err
+}
+
+// Add claims a domain for tenantID on behalf of actorID, with a fresh verification token. A domain any
+// organization has claimed is ErrDomainTaken; an organization with MaxDomains domains gets ErrTooManyDomains.
+func (s *Domains) Add(ctx context.Context, tenantID, actorID uuid.UUID, in DomainInput) (Domain, error) {
+	name, msg := normalizeDomain(in.Domain, s.reserved)
+	if msg != "" {
+		return Domain{}, valid.Errors{{Field: "domain", Message: msg}}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Domain{}, fmt.Errorf("add domain: %w", err)
+	}
+	var d Domain
+	err = s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		// The organization's row is the lock that makes count-then-insert hold against concurrent additions;
+		// NO KEY UPDATE does not wait for inserts that merely reference the organization. The count is its own
+		// statement: under READ COMMITTED only a statement begun after the lock was granted sees the domains
+		// the previous holder added.
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM directory.tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID).Scan(&n); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM directory.domains WHERE tenant_id = $1`, tenantID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= MaxDomains {
+			return ErrTooManyDomains
+		}
+		d, err = scanDomain(tx.QueryRow(ctx, `INSERT INTO directory.domains (id, tenant_id, domain, verification_token)
+			VALUES ($1, $2, $3, $4) RETURNING `+domainColumns, id, tenantID, name, rand.Text()))
+		if errors.Is(db.Classify(err), db.ErrConflict) {
+			return ErrDomainTaken
+		}
+		return err
+	})
+	if err != nil {
+		return Domain{}, fmt.Errorf("add domain %s: %w", name, err)
+	}
+	// The directory decided; the organization's trail and event follow in its tenant store.
+	recordInTenant(ctx, s.tenants, s.log, tenantID, pubsub.TypeDomainAdded, func(ctx context.Context, tx pgx.Tx) error {
+		if err := activity.Record(ctx, tx, activity.Entry{
+			TenantID: tenantID, ActorID: actorID, EntityType: "domain", EntityID: d.ID, Action: activity.Created,
+			Changes: map[string]activity.Change{"domain": {New: d.Domain}},
+		}); err != nil {
+			return err
+		}
+		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeDomainAdded, pubsub.DomainAdded{DomainID: d.ID, Domain: d.Domain, ActorID: actorID})
+		return err
+	})
+	return d, nil
+}
+
+// List returns tenantID's domains, oldest first (at most MaxDomains, so there is no paging).
+func (s *Domains) List(ctx context.Context, tenantID uuid.UUID) ([]Domain, error) {
+	items := []Domain{}
+	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+domainColumns+` FROM directory.domains WHERE tenant_id = $1 ORDER BY id`, tenantID)
+		if err != nil {
+			return err
+		}
+		items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Domain, error) { return scanDomain(r) })
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list domains: %w", err)
+	}
+	return items, nil
+}
+
+// Get returns domain id of tenantID; one of another organization is db.ErrNotFound.
+func (s *Domains) Get(ctx context.Context, tenantID, id uuid.UUID) (Domain, error) {
+	var d Domain
+	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		d, err = scanDomain(tx.QueryRow(ctx, `SELECT `+domainColumns+` FROM directory.domains WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+		return err
+	})
+	if err != nil {
+		return Domain{}, fmt.Errorf("load domain %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// Remove deletes domain id of tenantID on behalf of actorID, freeing the name for any organization.
+func (s *Domains) Remove(ctx context.Context, tenantID, actorID, id uuid.UUID) error {
+	var name string
+	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `DELETE FROM directory.domains WHERE tenant_id = $1 AND id = $2 RETURNING domain`, tenantID, id).Scan(&name)
+	})
+	if err != nil {
+		return fmt.Errorf("remove domain %s: %w", id, err)
+	}
+	recordInTenant(ctx, s.tenants, s.log, tenantID, pubsub.TypeDomainRemoved, func(ctx context.Context, tx pgx.Tx) error {
+		if err := activity.Record(ctx, tx, activity.Entry{
+			TenantID: tenantID, ActorID: actorID, EntityType: "domain", EntityID: id, Action: activity.Deleted,
+			Changes: map[string]activity.Change{"domain": {Old: name}},
+		}); err != nil {
+			return err
+		}
+		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeDomainRemoved, pubsub.DomainRemoved{DomainID: id, Domain: name, ActorID: actorID})
+		return err
+	})
+	return nil
+}
+
+// Verify looks the domain's verification record up in DNS and marks the domain verified when one of the TXT
+// values at its challenge name equals its token; otherwise it returns a *VerificationError. A domain verified
+// already is returned as it is, without a lookup.
+func (s *Domains) Verify(ctx context.Context, tenantID, actorID, id uuid.UUID) (Domain, error) {
+	d, err := s.Get(ctx, tenantID, id)
+	if err != nil {
+		return Domain{}, fmt.Errorf("verify domain: %w", err)
+	}
+	if d.Verified {
+		return d, nil
+	}
+	// The lookup runs outside any transaction: no row is locked while DNS answers.
+	if err := s.lookup(ctx, d.Verification); err != nil {
+		return Domain{}, fmt.Errorf("verify domain %s: %w", d.Domain, err)
+	}
+	var changed bool
+	err = s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		v, err := scanDomain(tx.QueryRow(ctx, `UPDATE directory.domains SET verified_at = now()
+			WHERE tenant_id = $1 AND id = $2 AND verified_at IS NULL RETURNING `+domainColumns, tenantID, id))
+		if err == nil {
+			d, changed = v, true
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		// A concurrent verification won, or the domain was removed meanwhile.
+		d, err = scanDomain(tx.QueryRow(ctx, `SELECT `+domainColumns+` FROM directory.domains WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+		return err
+	})
+	if err != nil {
+		return Domain{}, fmt.Errorf("verify domain %s: %w", id, err)
+	}
+	if !changed {
+		return d, nil
+	}
+	recordInTenant(ctx, s.tenants, s.log, tenantID, pubsub.TypeDomainVerified, func(ctx context.Context, tx pgx.Tx) error {
+		if err := activity.Record(ctx, tx, activity.Entry{
+			TenantID: tenantID, ActorID: actorID, EntityType: "domain", EntityID: id, Action: activity.Updated,
+			Changes: map[string]activity.Change{"verified_at": {Old: nil, New: d.VerifiedAt}},
+		}); err != nil {
+			return err
+		}
+		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeDomainVerified, pubsub.DomainVerified{
+			DomainID: id, Domain: d.Domain, VerifiedAt: *d.VerifiedAt, ActorID: actorID,
+		})
+		return err
+	})
+	return d, nil
+}
+
+// lookup returns nil when a TXT record at want.Name holds want.Value, and a *VerificationError otherwise. A
+// failed lookup is the same answer: the record could not be seen, and trying again later may help.
+func (s *Domains) lookup(ctx context.Context, want Verification) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	records, err := s.resolver.LookupTXT(ctx, want.Name)
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return &VerificationError{Expected: want, Reason: "DNS has no TXT record at that name"}
+	case err != nil:
+		s.log.InfoContext(ctx, "domain verification lookup failed", "name", want.Name, "error", err.Error())
+		return &VerificationError{Expected: want, Reason: "the DNS lookup failed; try again once the record is published"}
+	}
+	for _, r := range records {
+		if strings.Trim(strings.TrimSpace(r), `"`) == want.Value {
+			return nil
+		}
+	}
+	return &VerificationError{Expected: want, Reason: fmt.Sprintf("DNS has %d TXT record(s) at that name, none with this value", len(records))}
+}

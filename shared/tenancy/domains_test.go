@@ -1,0 +1,318 @@
+package tenancy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/tenancy"
+	"github.com/google/uuid"
+)
+
+// fakeDNS answers TXT lookups from a map; a name it lacks is NXDOMAIN, as net.Resolver reports it.
+type fakeDNS struct {
+	mu      sync.Mutex
+	records map[string][]string
+	err     error
+	lookups []string
+}
+
+func (f *fakeDNS) LookupTXT(_ context.Context, name string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups = append(f.lookups, name)
+	if f.err != nil {
+		return nil, f.err
+	}
+	if r, ok := f.records[name]; ok {
+		return r, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
+
+func (f *fakeDNS) set(name string, values ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.records == nil {
+		f.records = map[string][]string{}
+	}
+	f.records[name] = values
+}
+
+func TestDomainValidation(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, &fakeDNS{}, errorLog(t), "API.Example.org.")
+	org := newOrg(t, d, "acme")
+	tests := []struct {
+		in, want string // want "": refused
+	}{
+		{"acme.com", "acme.com"},
+		{"  WWW.Acme.COM. ", "www.acme.com"},
+		{"xn--bcher-kva.example", "xn--bcher-kva.example"},
+		{"a-b.c-d.co.uk", "a-b.c-d.co.uk"},
+		{"hyperscale.app.acme.com", "hyperscale.app.acme.com"},
+		{"notlocalhost.com", "notlocalhost.com"},
+		{strings.Repeat("a", 63) + ".com", strings.Repeat("a", 63) + ".com"},
+
+		{"", ""},
+		{"   ", ""},
+		{"localhost", ""},
+		{"acme", ""},
+		{"app.localhost", ""},
+		{"hyperscale.app", ""},
+		{"Tenant.Hyperscale.App", ""},
+		{"api.example.org", ""},
+		{"eu.api.example.org", ""},
+		{"192.168.1.10", ""},
+		{"10.0.0.256", ""},
+		{"::1", ""},
+		{"[2001:db8::1]", ""},
+		{"acme.com/path", ""},
+		{"https://acme.com", ""},
+		{"acme.com:443", ""},
+		{"*.acme.com", ""},
+		{"_dmarc.acme.com", ""},
+		{"-acme.com", ""},
+		{"acme-.com", ""},
+		{"acme..com", ""},
+		{".acme.com", ""},
+		{"acme.com..", ""},
+		{"ac me.com", ""},
+		{"acme.com\x00", ""},
+		{"bücher.example", ""},
+		{strings.Repeat("a", 64) + ".com", ""},
+		{strings.Repeat("abcdefghi.", 26) + "com", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			t.Parallel()
+			got, err := s.Add(context.Background(), org, uuid.New(), tenancy.DomainInput{Domain: tc.in})
+			if tc.want == "" {
+				if f := fields(t, err); strings.Join(f, ",") != "domain" {
+					t.Fatalf("failing fields %v, want domain", f)
+				}
+				return
+			}
+			if err != nil || got.Domain != tc.want {
+				t.Fatalf("Add(%q) = %q, %v; want %q", tc.in, got.Domain, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDomainLifecycle(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	dns := &fakeDNS{}
+	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, dns, errorLog(t))
+	org, actor := newOrg(t, d, "acme"), uuid.New()
+
+	if l, err := s.List(ctx, org); err != nil || l == nil || len(l) != 0 {
+		t.Fatalf("first List = %#v, %v; want an empty, non-nil list", l, err)
+	}
+	dom, err := s.Add(ctx, org, actor, tenancy.DomainInput{Domain: "Login.Acme.COM"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := dom.Verification
+	if dom.Domain != "login.acme.com" || dom.Verified || dom.VerifiedAt != nil || dom.ID.Version() != 7 || dom.CreatedAt.IsZero() ||
+		v.Type != "TXT" || v.Name != "_hyperscale-challenge.login.acme.com" || len(v.Value) < 20 {
+		t.Fatalf("added %+v", dom)
+	}
+	other, err := s.Add(ctx, org, actor, tenancy.DomainInput{Domain: "acme.org"})
+	if err != nil || other.Verification.Value == v.Value {
+		t.Fatalf("second domain %+v, %v; want its own token", other, err)
+	}
+	if l, err := s.List(ctx, org); err != nil || len(l) != 2 || l[0] != dom || l[1].ID != other.ID {
+		t.Fatalf("List = %+v, %v; want both, oldest first", l, err)
+	}
+
+	// Verification fails while DNS lacks the record, holds another value, or does not answer.
+	verifyFails := func(why string) {
+		t.Helper()
+		_, err := s.Verify(ctx, org, actor, dom.ID)
+		var verr *tenancy.VerificationError
+		if !errors.As(err, &verr) || verr.Expected != v || !strings.Contains(err.Error(), v.Name) || !strings.Contains(err.Error(), v.Value) {
+			t.Fatalf("Verify with %s: %v; want a VerificationError naming %+v", why, err, v)
+		}
+	}
+	verifyFails("no record")
+	dns.set(v.Name, "some-other-token", "v=spf1 -all")
+	verifyFails("other values")
+	dns.set(v.Name+".", v.Value)
+	verifyFails("the record at another name")
+	dns.err = &net.DNSError{Err: "i/o timeout", Name: v.Name, IsTimeout: true}
+	verifyFails("a DNS timeout")
+	dns.err = nil
+	if got, _ := s.Get(ctx, org, dom.ID); got.Verified {
+		t.Fatal("a failed verification marked the domain verified")
+	}
+
+	dns.set(v.Name, "unrelated", ` "`+v.Value+`" `)
+	verified, err := s.Verify(ctx, org, actor, dom.ID)
+	if err != nil || !verified.Verified || verified.VerifiedAt == nil || verified.ID != dom.ID || verified.Verification != v {
+		t.Fatalf("Verify = %+v, %v", verified, err)
+	}
+	// Verifying again answers the domain without asking DNS or recording anything.
+	lookups := len(dns.lookups)
+	dns.err = errors.New("DNS must not be asked")
+	if again, err := s.Verify(ctx, org, actor, dom.ID); err != nil || !again.VerifiedAt.Equal(*verified.VerifiedAt) {
+		t.Fatalf("second Verify = %+v, %v", again, err)
+	}
+	if len(dns.lookups) != lookups {
+		t.Fatal("a verified domain was looked up again")
+	}
+
+	if err := s.Remove(ctx, org, actor, dom.ID); err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"Remove": func() error { return s.Remove(ctx, org, actor, dom.ID) },
+		"Verify": func() error { _, err := s.Verify(ctx, org, actor, dom.ID); return err },
+		"Get":    func() error { _, err := s.Get(ctx, org, dom.ID); return err },
+	} {
+		if err := call(); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("%s after removal: %v, want not found", name, err)
+		}
+	}
+	if l, err := s.List(ctx, org); err != nil || len(l) != 1 || l[0].ID != other.ID {
+		t.Fatalf("List after removal = %+v, %v", l, err)
+	}
+	// A removed domain is free to claim again, with a new token.
+	again, err := s.Add(ctx, org, actor, tenancy.DomainInput{Domain: "login.acme.com"})
+	if err != nil || again.Verification.Value == v.Value || again.Verified {
+		t.Fatalf("re-adding a removed domain: %+v, %v", again, err)
+	}
+
+	var trail string
+	if err := d.Owner.QueryRow(ctx, `SELECT string_agg(action || ':' || (changes->>'domain' IS NOT NULL)::text, ',' ORDER BY id) FROM tenant.activity
+		WHERE tenant_id = $1 AND entity_type = 'domain' AND entity_id = $2 AND actor_id = $3`, org, dom.ID, actor).Scan(&trail); err != nil {
+		t.Fatal(err)
+	}
+	if trail != "created:true,updated:false,deleted:true" {
+		t.Fatalf("activity of the domain %s", trail)
+	}
+	var evs string
+	if err := d.Owner.QueryRow(ctx, `SELECT string_agg(type, ',' ORDER BY id) FROM tenant.outbox
+		WHERE tenant_id = $1 AND data->>'domain_id' = $2::text AND data->>'domain' = 'login.acme.com' AND data->>'actor_id' = $3::text`,
+		org, dom.ID, actor).Scan(&evs); err != nil {
+		t.Fatal(err)
+	}
+	if evs != "tenant.domain_added,tenant.domain_verified,tenant.domain_removed" {
+		t.Fatalf("events of the domain %s", evs)
+	}
+}
+
+func TestDomainTaken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, &fakeDNS{}, errorLog(t))
+	a, b := newOrg(t, d, "alpha"), newOrg(t, d, "bravo")
+	if _, err := s.Add(ctx, a, uuid.New(), tenancy.DomainInput{Domain: "shared.example"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		org    uuid.UUID
+		domain string
+	}{{"by another organization", b, "shared.example"}, {"in other case", b, "SHARED.example."}, {"by the same organization", a, "shared.example"}} {
+		if _, err := s.Add(ctx, tc.org, uuid.New(), tenancy.DomainInput{Domain: tc.domain}); !errors.Is(err, tenancy.ErrDomainTaken) {
+			t.Fatalf("claimed %s: %v, want ErrDomainTaken", tc.name, err)
+		}
+	}
+	if l, err := s.List(ctx, b); err != nil || len(l) != 0 {
+		t.Fatalf("B lists %+v (%v) after its refused claims", l, err)
+	}
+	if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1`, b); n != 0 {
+		t.Fatalf("refused claims emitted %d events", n)
+	}
+	if _, err := s.Add(ctx, uuid.New(), uuid.New(), tenancy.DomainInput{Domain: "ghost.example"}); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("claim for an organization that does not exist: %v, want not found", err)
+	}
+}
+
+// At most MaxDomains domains per organization, even when the claims race each other.
+func TestDomainLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, &fakeDNS{}, errorLog(t))
+	org, other := newOrg(t, d, "acme"), newOrg(t, d, "other")
+	const attempts = tenancy.MaxDomains + 5
+	errs := make([]error, attempts)
+	var wg sync.WaitGroup
+	for i := range attempts {
+		wg.Go(func() {
+			_, errs[i] = s.Add(ctx, org, uuid.New(), tenancy.DomainInput{Domain: fmt.Sprintf("d%d.acme.example", i)})
+		})
+	}
+	wg.Wait()
+	added := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			added++
+		case !errors.Is(err, tenancy.ErrTooManyDomains):
+			t.Errorf("claim %d: %v, want nil or ErrTooManyDomains", i, err)
+		}
+	}
+	if added != tenancy.MaxDomains {
+		t.Fatalf("%d claims succeeded, want %d", added, tenancy.MaxDomains)
+	}
+	// The limit is the organization's own: another still claims freely.
+	if _, err := s.Add(ctx, other, uuid.New(), tenancy.DomainInput{Domain: "other.example"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// B's calls on A's domain find nothing, also as the owner role (the directory has no row-level security, so
+// the tenant filter in each query is the whole wall).
+func TestDomainsAnotherTenantSeesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	for _, wall := range []struct {
+		name string
+		db   *db.DB
+	}{{"application role", d.DB}, {"owner", d.OwnerDB}} {
+		t.Run(wall.name, func(t *testing.T) {
+			dns := &fakeDNS{}
+			s := tenancy.NewDomains(wall.db.Directory, wall.db.Tenants, dns, errorLog(t))
+			prefix := map[bool]string{true: "app", false: "own"}[wall.db == d.DB]
+			a, b := newOrg(t, d, prefix+"-alpha"), newOrg(t, d, prefix+"-bravo")
+			dom, err := s.Add(ctx, a, uuid.New(), tenancy.DomainInput{Domain: prefix + ".alpha.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dns.set(dom.Verification.Name, dom.Verification.Value) // B's verify must fail on the tenant, not on DNS
+			for name, call := range map[string]func() error{
+				"get":    func() error { _, err := s.Get(ctx, b, dom.ID); return err },
+				"verify": func() error { _, err := s.Verify(ctx, b, uuid.New(), dom.ID); return err },
+				"remove": func() error { return s.Remove(ctx, b, uuid.New(), dom.ID) },
+			} {
+				if err := call(); !errors.Is(err, db.ErrNotFound) {
+					t.Fatalf("B's %s of A's domain: %v, want not found", name, err)
+				}
+			}
+			if l, err := s.List(ctx, b); err != nil || len(l) != 0 {
+				t.Fatalf("B lists %+v (%v), want nothing", l, err)
+			}
+			still, err := s.Get(ctx, a, dom.ID)
+			if err != nil || still.Verified {
+				t.Fatalf("A's domain after B's attempts: %+v, %v; want it there, unverified", still, err)
+			}
+			if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1`, b); n != 0 {
+				t.Fatalf("B's attempts emitted %d events", n)
+			}
+		})
+	}
+}
