@@ -1,11 +1,16 @@
-// Package auth is the auth function: login (POST /v1/auth/login) and the public signing keys
-// (GET /.well-known/jwks.json) that the other functions and API Gateway verify access tokens with.
+// Package auth is the auth function: login (POST /v1/auth/login), the sessions it opens (refresh, logout,
+// switching organization), passwords (change and reset), registration, single sign-on, and the public signing
+// keys (GET /.well-known/jwks.json) that the other functions and API Gateway verify access tokens with.
 package auth
 
 import (
 	"errors"
+	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/identity"
@@ -21,7 +26,7 @@ func New(env *service.Env) http.Handler {
 	mux := env.Mux()
 	mux.Handle("POST /v1/auth/login", httpx.HandlerFunc(h.login))
 	mux.Handle("GET /.well-known/jwks.json", httpx.HandlerFunc(h.jwks))
-	registerSessions(env, mux)
+	registerSessions(env, mux, h.ids)
 	registerSSO(env, mux)
 	registerRegistration(env, mux)
 	return env.Handler(mux)
@@ -64,7 +69,10 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := h.env.Now()
-	sess, err := h.ids.Login(r.Context(), in.Email, in.Password, strings.TrimSpace(in.Tenant), now)
+	sess, err := h.ids.LoginFrom(r.Context(), clientAddr(r), in.Email, in.Password, strings.TrimSpace(in.Tenant), now)
+	if p := throttled(err); p != nil {
+		return p
+	}
 	switch {
 	case errors.Is(err, identity.ErrInvalidCredentials):
 		p := *errInvalidCredentials
@@ -74,7 +82,12 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	tokens, err := sess.Tokens(h.env.Issuer, now)
+	return writeSession(w, h.env, sess, now)
+}
+
+// writeSession answers with sess's tokens, in the shape login, refresh and switch share.
+func writeSession(w http.ResponseWriter, env *service.Env, sess identity.Session, now time.Time) error {
+	tokens, err := sess.Tokens(env.Issuer, now)
 	if err != nil {
 		return err
 	}
@@ -86,9 +99,42 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// throttled returns the 429 problem, with Retry-After in seconds, when err is a throttling refusal, and nil
+// otherwise. Its body is the same whoever the attempts were for.
+func throttled(err error) *httpx.Problem {
+	var t *identity.ThrottledError
+	if !errors.As(err, &t) {
+		return nil
+	}
+	return httpx.NewProblem(http.StatusTooManyRequests, "too_many_attempts", "too many attempts; retry after the number of seconds in Retry-After").
+		WithHeader("Retry-After", strconv.FormatInt(t.RetryAfterSeconds(), 10))
+}
+
+// clientAddr is the caller's IP address, as throttling keys it.
+//
+// Trust assumption: in production every request reaches the function through API Gateway and Cloud Run, whose
+// front ends put the address they received the request from into X-Forwarded-For, so its first entry is the
+// caller's. A caller can prepend entries of its own, though, so the per-address limit is a coarse brake on
+// one source; the per-email limit is what protects an account, and it does not depend on this header. Where
+// no gateway is in front (tests, local runs), the connection's address is used.
+func clientAddr(r *http.Request) string {
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+		first, _, _ := strings.Cut(xff, ",")
+		if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
+			return a.String()
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 func (h *handler) jwks(w http.ResponseWriter, r *http.Request) error {
 	// Verifiers cache the set; an hour keeps a rotated key's arrival within the grace period of the old one.
+	// A retired key is listed until its grace ends, and not after.
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	httpx.WriteJSON(w, http.StatusOK, h.env.Keys.JWKS())
+	httpx.WriteJSON(w, http.StatusOK, h.env.Keys.JWKSAt(h.env.Now()))
 	return nil
 }

@@ -20,6 +20,10 @@ type Config struct {
 	AccessTTL   time.Duration `env:"TOKEN_ACCESS_TTL, default=15m"`
 	// RefreshTTL is how long an unused refresh token stays valid; each use rotates it.
 	RefreshTTL time.Duration `env:"TOKEN_REFRESH_TTL, default=168h"`
+	// RotationGrace is how long a retired key (a public key with a Retired-At header) keeps verifying after
+	// its retirement. Keep it at least AccessTTL so that no token the key signed before it retired is cut
+	// short; 0 refuses its tokens from Retired-At on.
+	RotationGrace time.Duration `env:"TOKEN_ROTATION_GRACE, default=15m"`
 }
 
 // Bounds on AccessTTL: below a minute clients refresh constantly, above a day a stolen token is worth too much.
@@ -45,20 +49,32 @@ func (c Config) Validate() error {
 	if c.RefreshTTL < time.Hour || c.RefreshTTL > 90*24*time.Hour {
 		errs = append(errs, fmt.Errorf("TOKEN_REFRESH_TTL %s is outside [1h, 90 days]", c.RefreshTTL))
 	}
+	if c.RotationGrace < 0 || c.RotationGrace > MaxAccessTTL {
+		errs = append(errs, fmt.Errorf("TOKEN_ROTATION_GRACE %s is outside [0s, %s]", c.RotationGrace, MaxAccessTTL))
+	}
+	keysOK := true
 	if c.SigningKeys != "" {
 		if _, err := decodePEM(c.SigningKeys, parsePrivateBlock); err != nil {
 			errs = append(errs, fmt.Errorf("TOKEN_SIGNING_KEYS: %w", err))
+			keysOK = false
 		}
 	}
 	if c.PublicKeys != "" {
 		if _, err := decodePEM(c.PublicKeys, parsePublicBlock); err != nil {
 			errs = append(errs, fmt.Errorf("TOKEN_PUBLIC_KEYS: %w", err))
+			keysOK = false
+		}
+	}
+	// Each text may be fine alone and wrong together: a signing key repeated among the public keys as retired.
+	if keysOK && c.SigningKeys != "" && c.PublicKeys != "" {
+		if _, err := ParseKeySet(c.SigningKeys, c.PublicKeys); err != nil {
+			errs = append(errs, fmt.Errorf("TOKEN_SIGNING_KEYS with TOKEN_PUBLIC_KEYS: %w", err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// KeySet returns the configured keys.
+// KeySet returns the configured keys, whose retired keys verify for RotationGrace after their retirement.
 //
 // With no keys configured, a local run (local true) gets an ephemeral key and a warning on log, since its
 // tokens will not survive a restart; anywhere else that is an error, because a generated key would make every
@@ -69,7 +85,7 @@ func (c Config) KeySet(local bool, log *slog.Logger) (*KeySet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("token keys: %w", err)
 		}
-		return ks, nil
+		return ks.WithRotationGrace(c.RotationGrace), nil
 	}
 	if !local {
 		return nil, errors.New("token keys: neither TOKEN_SIGNING_KEYS nor TOKEN_PUBLIC_KEYS is set")

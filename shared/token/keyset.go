@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // KeySet is the ordered set of ECDSA P-256 keys a service signs and verifies access tokens with.
@@ -18,17 +19,34 @@ import (
 // Every key is addressed by its kid, the RFC 7638 JWK thumbprint of its public part, so the kid follows from
 // the key itself and cannot drift between the signer, the verifiers and the published JWKS. A KeySet is
 // immutable once built and safe for concurrent use.
+//
+// A verify-only key may be retired (see ParseKeySet): once the set's rotation grace has passed since its
+// retirement, tokens it signed are refused and the JWKS no longer lists it.
 type KeySet struct {
 	keys   []key
 	byKID  map[string]int
 	signer int // index into keys of the signing key, or -1 when the set can only verify
+	grace  time.Duration
 }
 
-// key is one entry of a KeySet; priv is nil for a verify-only key.
+// key is one entry of a KeySet; priv is nil for a verify-only key, and retiredAt is zero for a key in service.
 type key struct {
-	kid  string
-	pub  *ecdsa.PublicKey
-	priv *ecdsa.PrivateKey
+	kid       string
+	pub       *ecdsa.PublicKey
+	priv      *ecdsa.PrivateKey
+	retiredAt time.Time
+}
+
+// RetiredAtHeader is the PEM header that marks a verify-only key as retired, with an RFC 3339 time as value.
+const RetiredAtHeader = "Retired-At"
+
+// DefaultRotationGrace is how long a retired key keeps verifying after its retirement when the set was built
+// by ParseKeySet: the default access-token lifetime, so no token the key signed before it retired is cut short.
+const DefaultRotationGrace = 15 * time.Minute
+
+// active reports whether k still verifies tokens at now under grace.
+func (k key) active(now time.Time, grace time.Duration) bool {
+	return k.retiredAt.IsZero() || !now.After(k.retiredAt.Add(grace))
 }
 
 // JWKS is a JSON Web Key Set (RFC 7517) as served at /.well-known/jwks.json.
@@ -55,10 +73,15 @@ type JWK struct {
 // so a key is rotated by appending a new one to privatePEM, and the old one is removed (or moved to publicPEM)
 // once the tokens it signed have expired. Every key must be on P-256, and at least one key must be given.
 //
+// A public block may carry the header "Retired-At: <RFC 3339 time>" (RetiredAtHeader): from that time plus the
+// set's rotation grace (DefaultRotationGrace here; see WithRotationGrace) on, tokens signed by the key are
+// refused and JWKSAt leaves it out. Private keys cannot be retired, since the set signs with them, and neither
+// can a public block that repeats a private key; any other header is refused, so a misspelt one fails loudly.
+//
 // Text whose only line breaks are literal `\n` escapes, as PEM often arrives through a one-line environment
 // variable, is accepted too.
 func ParseKeySet(privatePEM, publicPEM string) (*KeySet, error) {
-	ks := &KeySet{byKID: map[string]int{}, signer: -1}
+	ks := &KeySet{byKID: map[string]int{}, signer: -1, grace: DefaultRotationGrace}
 	privs, err := decodePEM(privatePEM, parsePrivateBlock)
 	if err != nil {
 		return nil, fmt.Errorf("parse private keys: %w", err)
@@ -68,11 +91,15 @@ func ParseKeySet(privatePEM, publicPEM string) (*KeySet, error) {
 		return nil, fmt.Errorf("parse public keys: %w", err)
 	}
 	for _, k := range privs {
-		ks.add(k)
+		if err := ks.add(k); err != nil {
+			return nil, fmt.Errorf("parse private keys: %w", err)
+		}
 		ks.signer = ks.byKID[k.kid]
 	}
 	for _, k := range pubs {
-		ks.add(k)
+		if err := ks.add(k); err != nil {
+			return nil, fmt.Errorf("parse public keys: %w", err)
+		}
 	}
 	if len(ks.keys) == 0 {
 		return nil, errors.New("no signing or verification keys configured")
@@ -91,10 +118,20 @@ func GenerateKeySet() (*KeySet, error) {
 	if err != nil {
 		return nil, err
 	}
-	ks := &KeySet{byKID: map[string]int{}, signer: -1}
-	ks.add(k)
+	ks := &KeySet{byKID: map[string]int{}, signer: -1, grace: DefaultRotationGrace}
+	if err := ks.add(k); err != nil {
+		return nil, err
+	}
 	ks.signer = 0
 	return ks, nil
+}
+
+// WithRotationGrace returns a copy of ks whose retired keys keep verifying for grace after their Retired-At.
+// A negative grace counts as zero.
+func (ks *KeySet) WithRotationGrace(grace time.Duration) *KeySet {
+	c := *ks
+	c.grace = max(grace, 0)
+	return &c
 }
 
 // EncodePrivatePEM encodes a P-256 private key as a PKCS #8 "PRIVATE KEY" PEM block, the form ParseKeySet
@@ -113,6 +150,19 @@ func EncodePrivatePEM(priv *ecdsa.PrivateKey) (string, error) {
 // EncodePublicPEM encodes a P-256 public key as a PKIX "PUBLIC KEY" PEM block, the form ParseKeySet and
 // Config.PublicKeys accept.
 func EncodePublicPEM(pub *ecdsa.PublicKey) (string, error) {
+	return encodePublic(pub, nil)
+}
+
+// EncodeRetiredPEM encodes a P-256 public key as a "PUBLIC KEY" PEM block carrying the Retired-At header, the
+// form a signing key takes in Config.PublicKeys when it is rotated out.
+func EncodeRetiredPEM(pub *ecdsa.PublicKey, retiredAt time.Time) (string, error) {
+	if retiredAt.IsZero() {
+		return "", errors.New("encode retired key: no retirement time")
+	}
+	return encodePublic(pub, map[string]string{RetiredAtHeader: retiredAt.UTC().Format(time.RFC3339)})
+}
+
+func encodePublic(pub *ecdsa.PublicKey, headers map[string]string) (string, error) {
 	if pub == nil || pub.Curve != elliptic.P256() {
 		return "", errors.New("encode public key: not a P-256 key")
 	}
@@ -120,7 +170,7 @@ func EncodePublicPEM(pub *ecdsa.PublicKey) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode public key: %w", err)
 	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Headers: headers, Bytes: der})), nil
 }
 
 // CanSign reports whether the set holds a private key, that is whether an Issuer built on it can mint tokens.
@@ -128,13 +178,22 @@ func (ks *KeySet) CanSign() bool {
 	return ks != nil && ks.signer >= 0
 }
 
-// JWKS returns the public halves of every key in the set, in the set's order, for publication.
+// JWKS returns JWKSAt the current time.
 func (ks *KeySet) JWKS() JWKS {
+	return ks.JWKSAt(time.Now())
+}
+
+// JWKSAt returns, for publication, the public halves of every key in the set that still verifies at now (a
+// retired key is listed until its grace period ends), in the set's order.
+func (ks *KeySet) JWKSAt(now time.Time) JWKS {
 	out := JWKS{Keys: []JWK{}}
 	if ks == nil {
 		return out
 	}
 	for _, k := range ks.keys {
+		if !k.active(now, ks.grace) {
+			continue
+		}
 		// newKey already proved the key encodes, so the error cannot happen here.
 		x, y, _ := coordinates(k.pub)
 		out.Keys = append(out.Keys, JWK{
@@ -158,29 +217,49 @@ func (ks *KeySet) signingKey() (key, bool) {
 	return ks.keys[ks.signer], true
 }
 
-// lookup returns the public key with the given kid.
-func (ks *KeySet) lookup(kid string) (*ecdsa.PublicKey, bool) {
+// errRetired is lookup's answer for a key whose grace period is over.
+var errRetired = errors.New("key retired")
+
+// lookup returns the public key with the given kid, if it still verifies at now.
+func (ks *KeySet) lookup(kid string, now time.Time) (*ecdsa.PublicKey, error) {
 	if ks == nil {
-		return nil, false
+		return nil, fmt.Errorf("unknown kid %q", kid)
 	}
 	i, ok := ks.byKID[kid]
 	if !ok {
-		return nil, false
+		return nil, fmt.Errorf("unknown kid %q", kid)
 	}
-	return ks.keys[i].pub, true
+	k := ks.keys[i]
+	if !k.active(now, ks.grace) {
+		return nil, fmt.Errorf("%w: kid %q retired at %s, grace %s", errRetired, kid, k.retiredAt.Format(time.RFC3339), ks.grace)
+	}
+	return k.pub, nil
 }
 
 // add appends k unless the set already holds the same key, in which case a private half is kept, so listing
-// a signing key's public half in publicPEM as well is harmless.
-func (ks *KeySet) add(k key) {
-	if i, ok := ks.byKID[k.kid]; ok {
-		if ks.keys[i].priv == nil {
-			ks.keys[i].priv = k.priv
+// a signing key's public half in publicPEM as well is harmless, and the earlier retirement wins. A key that is
+// both private and retired is refused.
+func (ks *KeySet) add(k key) error {
+	i, ok := ks.byKID[k.kid]
+	if !ok {
+		if k.priv != nil && !k.retiredAt.IsZero() {
+			return fmt.Errorf("key %s: a private (signing) key cannot be retired", k.kid)
 		}
-		return
+		ks.byKID[k.kid] = len(ks.keys)
+		ks.keys = append(ks.keys, k)
+		return nil
 	}
-	ks.byKID[k.kid] = len(ks.keys)
-	ks.keys = append(ks.keys, k)
+	cur := &ks.keys[i]
+	if cur.priv == nil {
+		cur.priv = k.priv
+	}
+	if !k.retiredAt.IsZero() && (cur.retiredAt.IsZero() || k.retiredAt.Before(cur.retiredAt)) {
+		cur.retiredAt = k.retiredAt
+	}
+	if cur.priv != nil && !cur.retiredAt.IsZero() {
+		return fmt.Errorf("key %s is a private (signing) key and cannot be retired: remove it from the private keys first", k.kid)
+	}
+	return nil
 }
 
 func newKey(pub *ecdsa.PublicKey, priv *ecdsa.PrivateKey) (key, error) {
@@ -249,6 +328,12 @@ func decodePEM(text string, parse func(*pem.Block) (key, error)) ([]key, error) 
 }
 
 func parsePrivateBlock(block *pem.Block) (key, error) {
+	if _, ok := block.Headers[RetiredAtHeader]; ok {
+		return key{}, errors.New("a private (signing) key cannot be retired: move its public half to the public keys with Retired-At")
+	}
+	if len(block.Headers) > 0 {
+		return key{}, errors.New("private key blocks take no PEM headers (encrypted keys are not supported)")
+	}
 	var priv *ecdsa.PrivateKey
 	switch block.Type {
 	case "EC PRIVATE KEY":
@@ -285,5 +370,18 @@ func parsePublicBlock(block *pem.Block) (key, error) {
 	if !ok {
 		return key{}, fmt.Errorf("public key is %T, want ECDSA P-256", p)
 	}
-	return newKey(pub, nil)
+	var retiredAt time.Time
+	for name, value := range block.Headers {
+		if name != RetiredAtHeader {
+			return key{}, fmt.Errorf("unknown PEM header %q (only %s is understood)", name, RetiredAtHeader)
+		}
+		t, err := time.Parse(time.RFC3339, strings.TrimSpace(value))
+		if err != nil {
+			return key{}, fmt.Errorf("%s %q is not an RFC 3339 time", RetiredAtHeader, value)
+		}
+		retiredAt = t
+	}
+	k, err := newKey(pub, nil)
+	k.retiredAt = retiredAt
+	return k, err
 }

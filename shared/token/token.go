@@ -114,9 +114,10 @@ func NewVerifier(keys *KeySet, issuer, audience string) *Verifier {
 
 // Verify checks raw as of now and returns the Principal it speaks for.
 //
-// The token must be ES256, carry the kid of a key in the set, be signed by that key, name the Verifier's
-// issuer and audience, carry an exp, be inside its lifetime (give or take Leeway) and carry a UUID sub and
-// tid and a non-empty role. Every error wraps ErrInvalid; one for an expired token also wraps ErrExpired.
+// The token must be ES256, carry the kid of a key in the set that is not past its retirement grace at now, be
+// signed by that key, name the Verifier's issuer and audience, carry an exp, be inside its lifetime (give or
+// take Leeway) and carry a UUID sub and tid and a non-empty role. Every error wraps ErrInvalid; one for an
+// expired token also wraps ErrExpired.
 func (v *Verifier) Verify(raw string, now time.Time) (Principal, error) {
 	// The library skips the iss and aud checks when they are empty; a misconfigured Verifier must fail
 	// closed instead.
@@ -134,7 +135,8 @@ func (v *Verifier) Verify(raw string, now time.Time) (Principal, error) {
 		jwt.WithStrictDecoding(),
 	)
 	var c claims
-	if _, err := parser.ParseWithClaims(raw, &c, v.key); err != nil {
+	keyAt := func(t *jwt.Token) (any, error) { return v.key(t, now) }
+	if _, err := parser.ParseWithClaims(raw, &c, keyAt); err != nil {
 		// The library checks the signature before the claims, so an expiry reported here is on a genuine
 		// token and telling the caller to refresh is safe.
 		if errors.Is(err, jwt.ErrTokenExpired) {
@@ -149,9 +151,10 @@ func (v *Verifier) Verify(raw string, now time.Time) (Principal, error) {
 	return p, nil
 }
 
-// key is the jwt.Keyfunc: it picks the verification key by kid and never falls back to trying every key,
-// so a token cannot choose which key checks it beyond naming one we hold.
-func (v *Verifier) key(t *jwt.Token) (any, error) {
+// key is the jwt.Keyfunc at now: it picks the verification key by kid and never falls back to trying every
+// key, so a token cannot choose which key checks it beyond naming one we hold, and a retired key past its
+// grace checks nothing.
+func (v *Verifier) key(t *jwt.Token, now time.Time) (any, error) {
 	// WithValidMethods already pins the algorithm; checking the concrete method too keeps this function
 	// safe even if the parser options are ever changed.
 	if t.Method != jwt.SigningMethodES256 {
@@ -161,9 +164,9 @@ func (v *Verifier) key(t *jwt.Token) (any, error) {
 	if !ok || kid == "" {
 		return nil, errors.New("missing kid header")
 	}
-	pub, ok := v.keys.lookup(kid)
-	if !ok {
-		return nil, fmt.Errorf("unknown kid %q", kid)
+	pub, err := v.keys.lookup(kid, now)
+	if err != nil {
+		return nil, err
 	}
 	return pub, nil
 }

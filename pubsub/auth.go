@@ -1,0 +1,20 @@
+package pubsub
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// PasswordResetRequested is the payload of auth.password_reset_requested: someone asked to reset the password
+// of an identity, and the notifier emails Token (as a link) to Email. The event is the identity's, not an
+// organization's: it goes to the directory outbox and its subject is IdentityID.
+//
+// Token is the raw single-use reset token; only its SHA-256 is stored beside the identity, so the outbox row
+// is the one place it rests until the event is published. It expires at ExpiresAt.
+type PasswordResetRequested struct {
+	IdentityID uuid.UUID `json:"identity_id"`
+	Email      string    `json:"email"`
+	Token      string    `json:"token"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
