@@ -1,0 +1,132 @@
+package signin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/coditect/hyperscale/pubsub"
+	"github.com/coditect/hyperscale/shared/access"
+	"github.com/coditect/hyperscale/shared/activity"
+	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/sso"
+	"github.com/coditect/hyperscale/shared/tenancy"
+	"github.com/coditect/hyperscale/shared/token"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// JoinedBySSO is the user.joined Via of a membership provisioned by a first single sign-on, beside
+// pubsub.JoinedByInvitation and pubsub.JoinedByAdmin.
+const JoinedBySSO = "sso"
+
+// provision finds or creates the identity of email, makes it a member of o with the connection's default role
+// unless it already is one (keeping its role), and opens its session: one directory transaction through the
+// SSO entry point. A new membership is then recorded in the tenant store (activity and user.joined), in a
+// second transaction, because the two stores may be different databases; as with sign-up, a failure there is
+// logged and does not undo the sign-in.
+func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, email, name string) (Result, error) {
+	if conn.DefaultRole == access.Owner || !slices.Contains(access.Roles, conn.DefaultRole) {
+		return Result{}, fmt.Errorf("%w: default role %q", ErrMisconfigured, conn.DefaultRole)
+	}
+	domain := email[strings.LastIndexByte(email, '@')+1:]
+	now := s.o.Now()
+	var res Result
+	err := s.o.Directory.Platform(ctx, db.EntrySSO, func(tx pgx.Tx) error {
+		var status string
+		// FOR SHARE holds off a concurrent suspension until this sign-in has committed or seen it.
+		if err := tx.QueryRow(ctx, `SELECT status FROM directory.tenants WHERE id = $1 FOR SHARE`, o.id).Scan(&status); err != nil {
+			return err
+		}
+		if status != tenancy.StatusActive {
+			return ErrNotFound
+		}
+		if !s.o.TrustUnverifiedDomains {
+			var verified bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM directory.domains
+				WHERE tenant_id = $1 AND verified_at IS NOT NULL AND ($2 = domain OR right($2, length(domain) + 1) = '.' || domain))`,
+				o.id, domain).Scan(&verified); err != nil {
+				return err
+			}
+			if !verified {
+				return ErrDomainNotVerified
+			}
+		}
+		// A new identity is named from the ID token; an existing one keeps its name, which the event then carries.
+		id, err := s.identity(ctx, tx, email, &name)
+		if err != nil {
+			return err
+		}
+		role := conn.DefaultRole
+		err = tx.QueryRow(ctx, `INSERT INTO directory.memberships (tenant_id, identity_id, role) VALUES ($1, $2, $3)
+			ON CONFLICT (tenant_id, identity_id) DO NOTHING RETURNING role`, o.id, id, role).Scan(&role)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			if err := tx.QueryRow(ctx, `SELECT role FROM directory.memberships WHERE tenant_id = $1 AND identity_id = $2`,
+				o.id, id).Scan(&role); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			res.Joined = true
+		}
+		res.Session = identity.Session{Principal: token.Principal{IdentityID: id, TenantID: o.id, Role: role}, TenantSlug: o.slug}
+		res.Session.RefreshToken, res.Session.RefreshExpiresAt, err = s.o.Identity.StartSession(ctx, tx, id, o.id, now)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrDomainNotVerified) {
+			return Result{}, err
+		}
+		return Result{}, fmt.Errorf("provision %s in %s: %w", email, o.slug, err)
+	}
+	if !res.Joined {
+		return res, nil
+	}
+	p := res.Session.Principal
+	err = s.o.Tenants.InTenant(ctx, o.id, func(tx pgx.Tx) error {
+		if err := activity.Record(ctx, tx, activity.Entry{
+			TenantID: o.id, ActorID: p.IdentityID, EntityType: "member", EntityID: p.IdentityID, Action: activity.Created,
+			Changes: map[string]activity.Change{"email": {New: email}, "role": {New: p.Role}, "via": {New: JoinedBySSO}},
+		}); err != nil {
+			return err
+		}
+		_, err := events.Emit(ctx, tx, o.id, pubsub.TypeUserJoined, pubsub.UserJoined{
+			IdentityID: p.IdentityID, Email: email, Name: name, Role: p.Role, Via: JoinedBySSO, ActorID: p.IdentityID,
+		})
+		return err
+	})
+	if err != nil {
+		s.o.Log.ErrorContext(ctx, "sso membership committed but its user.joined event was not recorded",
+			"tenant_id", o.id.String(), "identity_id", p.IdentityID.String(), "error", err.Error())
+	}
+	return res, nil
+}
+
+// identity returns the id of the identity with email, creating one named *name without a password when there
+// is none; *name becomes the stored name either way.
+func (s *Service) identity(ctx context.Context, tx pgx.Tx, email string, name *string) (uuid.UUID, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, err
+	}
+	err = tx.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO directory.identities (id, email, name) VALUES ($1, $2, $3)
+			ON CONFLICT (email) DO NOTHING RETURNING id, name
+		)
+		SELECT id, name FROM ins
+		UNION ALL
+		SELECT id, name FROM directory.identities WHERE email = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		id, email, *name).Scan(&id, name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// A concurrent first sign-in inserted the email after this statement's snapshot was taken: ON CONFLICT
+		// saw its row, the SELECT could not. A new statement sees it.
+		err = tx.QueryRow(ctx, `SELECT id, name FROM directory.identities WHERE email = $1`, email).Scan(&id, name)
+	}
+	return id, err
+}
