@@ -1,10 +1,134 @@
 package tasks
 
 import (
+	"errors"
 	"net/http"
 
+	"github.com/coditect/hyperscale/shared/access"
+	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/service"
+	"github.com/coditect/hyperscale/shared/work"
+	"github.com/google/uuid"
 )
 
 // registerComments adds the routes of comments on tasks to mux.
-func registerComments(env *service.Env, mux *http.ServeMux) {}
+func registerComments(env *service.Env, mux *http.ServeMux) {
+	h := &commentHandler{store: work.NewComments(env.DB.Tenants)}
+	mux.Handle("POST /v1/tasks/{id}/comments", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
+	for pattern, fn := range map[string]httpx.HandlerFunc{
+		"GET /v1/tasks/{id}/comments": h.list,
+		"PUT /v1/comments/{id}":       h.update,
+		"DELETE /v1/comments/{id}":    h.delete,
+	} {
+		mux.Handle(pattern, env.Authenticated(fn))
+	}
+}
+
+type commentHandler struct {
+	store *work.Comments
+}
+
+// moderates reports whether role may edit and delete what other members wrote (comments, attachments).
+// access has no action for it yet; organization admins and owners are the moderators the API documents.
+func moderates(role string) bool {
+	return role == access.Owner || role == access.Admin
+}
+
+// uuidPathValue reads the path segment name. An id that is not a UUID cannot name anything, so it is a 404
+// like any other unknown id.
+func uuidPathValue(r *http.Request, name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue(name))
+	if err != nil {
+		return uuid.Nil, httpx.NotFound()
+	}
+	return id, nil
+}
+
+// notAuthorProblem maps work.ErrNotAuthor to 403 and leaves other errors to the edge.
+func notAuthorProblem(err error, what string) error {
+	if errors.Is(err, work.ErrNotAuthor) {
+		return httpx.NewProblem(http.StatusForbidden, "not_author", "only its author or an admin may change this "+what)
+	}
+	return err
+}
+
+func (h *commentHandler) create(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.WriteProjects)
+	if err != nil {
+		return err
+	}
+	taskID, err := uuidPathValue(r, "id")
+	if err != nil {
+		return err
+	}
+	var in work.CommentInput
+	if err := httpx.Decode(w, r, &in); err != nil {
+		return err
+	}
+	c, err := h.store.Create(r.Context(), p.TenantID, p.IdentityID, taskID, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/comments/"+c.ID.String())
+	httpx.WriteJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (h *commentHandler) list(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.ReadProjects)
+	if err != nil {
+		return err
+	}
+	taskID, err := uuidPathValue(r, "id")
+	if err != nil {
+		return err
+	}
+	req, err := page.Parse(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	pg, err := h.store.List(r.Context(), p.TenantID, taskID, req)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, pg)
+	return nil
+}
+
+func (h *commentHandler) update(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.WriteProjects)
+	if err != nil {
+		return err
+	}
+	id, err := uuidPathValue(r, "id")
+	if err != nil {
+		return err
+	}
+	var in work.CommentInput
+	if err := httpx.Decode(w, r, &in); err != nil {
+		return err
+	}
+	c, err := h.store.Update(r.Context(), p.TenantID, p.IdentityID, moderates(p.Role), id, in)
+	if err != nil {
+		return notAuthorProblem(err, "comment")
+	}
+	httpx.WriteJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (h *commentHandler) delete(w http.ResponseWriter, r *http.Request) error {
+	p, err := service.Allow(r, access.WriteProjects)
+	if err != nil {
+		return err
+	}
+	id, err := uuidPathValue(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.store.Delete(r.Context(), p.TenantID, p.IdentityID, moderates(p.Role), id); err != nil {
+		return notAuthorProblem(err, "comment")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -86,6 +86,12 @@ func run(ctx context.Context) error {
 			return fmt.Errorf("%w (run inside the repository, or set GATEWAY_DOCUMENT)", err)
 		}
 	}
+	// The tasks function reads its storage settings when it is built, so the fake starts first.
+	stopStorage, err := startDevStorage(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopStorage()
 	h, err := platform(env, doc)
 	if err != nil {
 		return err

@@ -1,0 +1,252 @@
+package work
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coditect/hyperscale/pubsub"
+	"github.com/coditect/hyperscale/shared/activity"
+	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/page"
+	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrNotAuthor means the actor may not change a comment or attachment: only the person who made it, or a
+// moderator (an organization admin or owner), may edit or delete it.
+var ErrNotAuthor = errors.New("only the author or an admin may change this")
+
+// Comment is a comment on a task as the API shows it.
+type Comment struct {
+	ID        uuid.UUID `json:"id"`
+	TaskID    uuid.UUID `json:"task_id"`
+	AuthorID  uuid.UUID `json:"author_id"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CommentInput is what a client sends to create or edit a comment.
+type CommentInput struct {
+	Body string `json:"body"`
+}
+
+// MaxCommentLength is the longest comment body in characters, matching the table's check constraint.
+const MaxCommentLength = 10000
+
+// Validate trims the body and reports what is wrong with it.
+func (in *CommentInput) Validate() error {
+	in.Body = strings.TrimSpace(in.Body)
+	var errs valid.Errors
+	errs.Check(in.Body != "", "body", "is required")
+	errs.Check(utf8.RuneCountInString(in.Body) <= MaxCommentLength, "body", fmt.Sprintf("must be at most %d characters", MaxCommentLength))
+	errs.Check(!strings.ContainsRune(in.Body, 0), "body", "must not contain NUL characters")
+	return errs.Err()
+}
+
+// Comments is the store of comments on tasks. A comment is visible only while it, its task and the task's
+// project are all live, so deleting a task or project hides its comments and restoring it shows them again.
+type Comments struct {
+	tenants *db.Tenants
+}
+
+// NewComments returns the comment store over the tenant handle.
+func NewComments(tenants *db.Tenants) *Comments {
+	return &Comments{tenants: tenants}
+}
+
+// liveTaskProjectSQL returns a live task's project, or no row when the task, or its project, is deleted or
+// belongs to another tenant. Comments and attachments check their task with it before reading or writing.
+const liveTaskProjectSQL = `SELECT t.project_id FROM tenant.tasks t
+	JOIN tenant.projects p ON p.tenant_id = t.tenant_id AND p.id = t.project_id
+	WHERE t.tenant_id = $1 AND t.id = $2 AND t.deleted_at IS NULL AND p.deleted_at IS NULL`
+
+// liveParentTask returns the project of task taskID when the task is live, and db.ErrNotFound otherwise.
+func liveParentTask(ctx context.Context, tx pgx.Tx, tenantID, taskID uuid.UUID) (uuid.UUID, error) {
+	var projectID uuid.UUID
+	if err := tx.QueryRow(ctx, liveTaskProjectSQL, tenantID, taskID).Scan(&projectID); err != nil {
+		return uuid.Nil, fmt.Errorf("task %s: %w", taskID, db.Classify(err))
+	}
+	return projectID, nil
+}
+
+const commentColumns = `c.id, c.task_id, c.author_id, c.body, c.created_at, c.updated_at`
+
+// liveCommentSQL reads a live comment of a live task and project, with the project's id.
+const liveCommentSQL = `SELECT ` + commentColumns + `, t.project_id FROM tenant.comments c
+	JOIN tenant.tasks t ON t.tenant_id = c.tenant_id AND t.id = c.task_id
+	JOIN tenant.projects p ON p.tenant_id = t.tenant_id AND p.id = t.project_id
+	WHERE c.tenant_id = $1 AND c.id = $2 AND c.deleted_at IS NULL AND t.deleted_at IS NULL AND p.deleted_at IS NULL`
+
+func scanComment(row pgx.Row, extra ...any) (Comment, error) {
+	var c Comment
+	err := row.Scan(append([]any{&c.ID, &c.TaskID, &c.AuthorID, &c.Body, &c.CreatedAt, &c.UpdatedAt}, extra...)...)
+	return c, err
+}
+
+// Create adds a comment by actorID to the live task taskID.
+func (s *Comments) Create(ctx context.Context, tenantID, actorID, taskID uuid.UUID, in CommentInput) (Comment, error) {
+	if err := in.Validate(); err != nil {
+		return Comment{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Comment{}, fmt.Errorf("create comment: %w", err)
+	}
+	var c Comment
+	err = s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		projectID, err := liveParentTask(ctx, tx, tenantID, taskID)
+		if err != nil {
+			return err
+		}
+		c, err = scanComment(tx.QueryRow(ctx, `INSERT INTO tenant.comments AS c (tenant_id, id, task_id, author_id, body)
+			VALUES ($1, $2, $3, $4, $5) RETURNING `+commentColumns, tenantID, id, taskID, actorID, in.Body))
+		if err != nil {
+			return err
+		}
+		if err := activity.Record(ctx, tx, activity.Entry{
+			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Created,
+			Changes: map[string]activity.Change{"task_id": {New: taskID}, "body": {New: c.Body}},
+		}); err != nil {
+			return err
+		}
+		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeCommentCreated, pubsub.CommentCreated{
+			CommentID: id, TaskID: taskID, ProjectID: projectID, AuthorID: actorID, CreatedAt: c.CreatedAt,
+		})
+		return err
+	})
+	if err != nil {
+		return Comment{}, fmt.Errorf("create comment on task %s: %w", taskID, err)
+	}
+	return c, nil
+}
+
+// Get returns a live comment of a live task.
+func (s *Comments) Get(ctx context.Context, tenantID, id uuid.UUID) (Comment, error) {
+	var c Comment
+	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		var projectID uuid.UUID
+		c, err = scanComment(tx.QueryRow(ctx, liveCommentSQL, tenantID, id), &projectID)
+		return err
+	})
+	if err != nil {
+		return Comment{}, fmt.Errorf("load comment %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// List returns one page of the live task taskID's comments, oldest first, as a conversation reads. Comments
+// added while a client pages through sort after every page it has seen, so each comment appears exactly once.
+func (s *Comments) List(ctx context.Context, tenantID, taskID uuid.UUID, req page.Request) (page.Page[Comment], error) {
+	var items []Comment
+	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		// The task check and the page travel in one round trip; the check's answer decides between 404 and a page.
+		b := &pgx.Batch{}
+		b.Queue(liveTaskProjectSQL, tenantID, taskID)
+		if req.After == uuid.Nil {
+			b.Queue(`SELECT `+commentColumns+` FROM tenant.comments c WHERE c.tenant_id = $1 AND c.task_id = $2
+				AND c.deleted_at IS NULL ORDER BY c.id LIMIT $3`, tenantID, taskID, req.Limit+1)
+		} else {
+			b.Queue(`SELECT `+commentColumns+` FROM tenant.comments c WHERE c.tenant_id = $1 AND c.task_id = $2
+				AND c.deleted_at IS NULL AND c.id > $4 ORDER BY c.id LIMIT $3`, tenantID, taskID, req.Limit+1, req.After)
+		}
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		var projectID uuid.UUID
+		if err := br.QueryRow().Scan(&projectID); err != nil {
+			return fmt.Errorf("task %s: %w", taskID, db.Classify(err))
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Comment, error) { return scanComment(r) })
+		if err != nil {
+			return err
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return page.Page[Comment]{}, fmt.Errorf("list comments of task %s: %w", taskID, err)
+	}
+	return page.Of(req, items, func(c Comment) uuid.UUID { return c.ID }), nil
+}
+
+// Update replaces a comment's body. actorID must be its author unless moderator is set (an organization admin
+// or owner); otherwise it is ErrNotAuthor. A write that changes nothing records nothing.
+func (s *Comments) Update(ctx context.Context, tenantID, actorID uuid.UUID, moderator bool, id uuid.UUID, in CommentInput) (Comment, error) {
+	if err := in.Validate(); err != nil {
+		return Comment{}, err
+	}
+	var c Comment
+	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		var projectID uuid.UUID
+		old, err := scanComment(tx.QueryRow(ctx, liveCommentSQL+` FOR UPDATE OF c`, tenantID, id), &projectID)
+		if err != nil {
+			return err
+		}
+		if old.AuthorID != actorID && !moderator {
+			return ErrNotAuthor
+		}
+		if old.Body == in.Body {
+			c = old
+			return nil
+		}
+		c, err = scanComment(tx.QueryRow(ctx, `UPDATE tenant.comments AS c SET body = $3, updated_at = now()
+			WHERE c.tenant_id = $1 AND c.id = $2 RETURNING `+commentColumns, tenantID, id, in.Body))
+		if err != nil {
+			return err
+		}
+		if err := activity.Record(ctx, tx, activity.Entry{
+			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Updated,
+			Changes: map[string]activity.Change{"body": {Old: old.Body, New: c.Body}},
+		}); err != nil {
+			return err
+		}
+		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeCommentUpdated, pubsub.CommentUpdated{
+			CommentID: id, TaskID: c.TaskID, ProjectID: projectID, ActorID: actorID,
+		})
+		return err
+	})
+	if err != nil {
+		return Comment{}, fmt.Errorf("update comment %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// Delete soft-deletes a comment, under the same rule as Update.
+func (s *Comments) Delete(ctx context.Context, tenantID, actorID uuid.UUID, moderator bool, id uuid.UUID) error {
+	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		var projectID uuid.UUID
+		old, err := scanComment(tx.QueryRow(ctx, liveCommentSQL+` FOR UPDATE OF c`, tenantID, id), &projectID)
+		if err != nil {
+			return err
+		}
+		if old.AuthorID != actorID && !moderator {
+			return ErrNotAuthor
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tenant.comments SET deleted_at = now(), updated_at = now()
+			WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		if err := activity.Record(ctx, tx, activity.Entry{
+			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Deleted,
+		}); err != nil {
+			return err
+		}
+		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeCommentDeleted, pubsub.CommentDeleted{
+			CommentID: id, TaskID: old.TaskID, ProjectID: projectID, ActorID: actorID,
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete comment %s: %w", id, err)
+	}
+	return nil
+}
