@@ -33,7 +33,7 @@ const (
 )
 
 // replayedHeaders are the response headers stored and replayed with the body.
-var replayedHeaders = []string{"Cache-Control", "Content-Type", "Location"}
+var replayedHeaders = []string{"Cache-Control", "Content-Type", "ETag", "Location"}
 
 // Keys stores and replays answers.
 type Keys struct {
