@@ -16,6 +16,12 @@ const (
 	TypeProjectUpdated = "project.updated"
 	TypeProjectDeleted = "project.deleted"
 
+	TypeTaskCreated       = "task.created"
+	TypeTaskAssigned      = "task.assigned"
+	TypeTaskStatusChanged = "task.status_changed"
+	TypeTaskUpdated       = "task.updated"
+	TypeTaskDeleted       = "task.deleted"
+
 	TypeTenantUpdated         = "tenant.updated"
 	TypeTenantSettingsUpdated = "tenant.settings_updated"
 	TypeDomainAdded           = "tenant.domain_added"
@@ -28,6 +34,17 @@ const (
 	TypeUserRoleChanged        = "user.role_changed"
 	TypeUserRemoved            = "user.removed"
 	TypePasswordResetRequested = "auth.password_reset_requested"
+
+	TypeCommentCreated    = "comment.created"
+	TypeCommentUpdated    = "comment.updated"
+	TypeCommentDeleted    = "comment.deleted"
+	TypeAttachmentAdded   = "attachment.added"
+	TypeAttachmentDeleted = "attachment.deleted"
+
+	TypeProjectRestored          = "project.restored"
+	TypeProjectMemberAdded       = "project.member_added"
+	TypeProjectMemberRoleChanged = "project.member_role_changed"
+	TypeProjectMemberRemoved     = "project.member_removed"
 )
 
 // Topics, one per domain, so subscribers filter by type within a small stream.
@@ -37,6 +54,8 @@ const (
 	TopicMembers  = "members"
 	// TopicIdentity carries events of a person rather than of an organization (the subject is the identity).
 	TopicIdentity = "identity"
+	// TopicTasks carries events of tasks and of what hangs on them (comments, attachments).
+	TopicTasks = "tasks"
 )
 
 // TopicOf returns the topic an event type is published to, and false for a type the catalogue lacks.
@@ -51,6 +70,12 @@ var topics = map[string]string{
 	TypeProjectUpdated: TopicProjects,
 	TypeProjectDeleted: TopicProjects,
 
+	TypeTaskCreated:       TopicTasks,
+	TypeTaskAssigned:      TopicTasks,
+	TypeTaskStatusChanged: TopicTasks,
+	TypeTaskUpdated:       TopicTasks,
+	TypeTaskDeleted:       TopicTasks,
+
 	TypeTenantUpdated:         TopicTenants,
 	TypeTenantSettingsUpdated: TopicTenants,
 	TypeDomainAdded:           TopicTenants,
@@ -63,6 +88,17 @@ var topics = map[string]string{
 	TypeUserRoleChanged:        TopicMembers,
 	TypeUserRemoved:            TopicMembers,
 	TypePasswordResetRequested: TopicIdentity,
+
+	TypeCommentCreated:    TopicTasks,
+	TypeCommentUpdated:    TopicTasks,
+	TypeCommentDeleted:    TopicTasks,
+	TypeAttachmentAdded:   TopicTasks,
+	TypeAttachmentDeleted: TopicTasks,
+
+	TypeProjectRestored:          TopicProjects,
+	TypeProjectMemberAdded:       TopicProjects,
+	TypeProjectMemberRoleChanged: TopicProjects,
+	TypeProjectMemberRemoved:     TopicProjects,
 }
 
 // Types lists every event type of the catalogue.

@@ -1,12 +1,13 @@
-// Package projects is the projects function: /v1/projects create, list, read, replace and (soft) delete.
+// Package projects is the projects function: /v1/projects create, list (filtered, searched, ordered), read,
+// replace, (soft) delete and restore, and project membership.
 package projects
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/httpx"
-	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
@@ -16,7 +17,7 @@ func init() { service.Register("projects", New) }
 
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {
-	h := &handler{store: work.NewProjects(env.DB.Tenants)}
+	h := &handler{store: work.NewProjects(env.DB.Tenants), members: work.NewProjectMembers(env.DB)}
 	mux := env.Mux()
 	mux.Handle("POST /v1/projects", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
@@ -25,15 +26,16 @@ func New(env *service.Env) http.Handler {
 		"PUT /v1/projects/{id}":    h.update,
 		"DELETE /v1/projects/{id}": h.delete,
 	} {
-		mux.Handle(pattern, env.Authenticated(fn))
+		mux.Handle(pattern, env.Authenticated(projectErrors(fn)))
 	}
 	registerTasks(env, mux)
-	registerExtras(env, mux)
+	registerExtras(env, mux, h)
 	return env.Handler(mux)
 }
 
 type handler struct {
-	store *work.Projects
+	store   *work.Projects
+	members *work.ProjectMembers
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
@@ -59,11 +61,11 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := page.Parse(r.URL.Query())
+	q, err := work.ParseProjectQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	pg, err := h.store.List(r.Context(), p.TenantID, req)
+	pg, err := h.store.List(r.Context(), p.TenantID, q)
 	if err != nil {
 		return err
 	}
@@ -118,11 +120,35 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store.Delete(r.Context(), p.TenantID, p.IdentityID, id); err != nil {
+	if err := h.store.Delete(r.Context(), p.TenantID, p.IdentityID, p.Role, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// projectErrors answers the project rules' errors with their problems; the data library's sentinels and
+// validation errors pass through to httpx as they are.
+func projectErrors(fn httpx.HandlerFunc) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		err := fn(w, r)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, work.ErrProjectForbidden):
+			return httpx.NewProblem(http.StatusForbidden, "forbidden",
+				"only the organization's owners and admins and the project's owners and admins may do this (a project admin not to an owner)")
+		case errors.Is(err, work.ErrProjectNotDeleted):
+			return httpx.Conflict("not_deleted", "the project is not deleted")
+		case errors.Is(err, work.ErrRestoreWindowPassed):
+			return httpx.NewProblem(http.StatusGone, "restore_window_passed", "the project was deleted more than 30 days ago and can no longer be restored")
+		case errors.Is(err, work.ErrLastProjectOwner):
+			return httpx.Conflict("last_owner", "a project keeps at least one owner: make another member owner first")
+		case errors.Is(err, work.ErrAlreadyProjectMember):
+			return httpx.Conflict("already_member", "the identity is a member of the project already; change its role instead")
+		}
+		return err
+	}
 }
 
 // pathID reads the {id} path segment. An id that is not a UUID cannot name any project, so it is a 404 like

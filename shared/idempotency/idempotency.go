@@ -72,7 +72,9 @@ func (k *Keys) scopeOf(r *http.Request) (scope, string) {
 		}, p.IdentityID.String() + ":" + key
 	}
 	return scope{
-		run:   func(ctx context.Context, fn func(pgx.Tx) error) error { return k.dir.Platform(ctx, db.EntryIdempotency, fn) },
+		run: func(ctx context.Context, fn func(pgx.Tx) error) error {
+			return k.dir.Platform(ctx, db.EntryIdempotency, fn)
+		},
 		table: "directory.idempotency_keys", col: "scope", value: r.Method + " " + r.URL.Path,
 	}, key
 }
