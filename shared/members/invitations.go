@@ -139,7 +139,7 @@ func (s *Store) Invite(ctx context.Context, tenantID, actorID uuid.UUID, in Invi
 		return Invitation{}, fmt.Errorf("invite %s: %w", in.Email, err)
 	}
 	event.InvitationID, event.ExpiresAt = inv.ID, inv.ExpiresAt
-	err = s.recordErr(ctx, tenantID, activity.Entry{
+	err = s.recordErr(ctx, tenantID, nil, activity.Entry{
 		TenantID: tenantID, ActorID: actorID, EntityType: EntityInvitation, EntityID: inv.ID, Action: activity.Created,
 		Changes: map[string]activity.Change{"email": {New: inv.Email}, "role": {New: inv.Role}, "expires_at": {New: inv.ExpiresAt}},
 	}, pubsub.TypeUserInvited, event)

@@ -509,7 +509,13 @@ func (s *Store) Remove(ctx context.Context, tenantID, actorID, targetID uuid.UUI
 	if err != nil {
 		return fmt.Errorf("remove member %s: %w", targetID, err)
 	}
-	s.record(ctx, tenantID, activity.Entry{
+	// Their project memberships go in the same tenant-store transaction as the record of the removal, so lists
+	// of a project's members never show someone who has left the organization.
+	leave := func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM tenant.project_members WHERE tenant_id = $1 AND identity_id = $2`, tenantID, targetID)
+		return err
+	}
+	s.recordAfter(ctx, tenantID, leave, activity.Entry{
 		TenantID: tenantID, ActorID: actorID, EntityType: EntityMember, EntityID: targetID, Action: activity.Deleted,
 		Changes: map[string]activity.Change{"email": {Old: m.Email}, "role": {Old: m.Role}},
 	}, pubsub.TypeUserRemoved, pubsub.UserRemoved{IdentityID: targetID, Email: m.Email, Role: m.Role, ActorID: actorID})
@@ -520,17 +526,28 @@ func (s *Store) Remove(ctx context.Context, tenantID, actorID, targetID uuid.UUI
 // in one tenant-store transaction. The directory transaction has committed by then and cannot be undone, so a
 // failure here is logged at ERROR for an operator rather than answered as a failed request.
 func (s *Store) record(ctx context.Context, tenantID uuid.UUID, e activity.Entry, eventType string, payload any) {
-	if err := s.recordErr(ctx, tenantID, e, eventType, payload); err != nil {
+	s.recordAfter(ctx, tenantID, nil, e, eventType, payload)
+}
+
+// recordAfter is record with a tenant-store statement of the change's own (before, when not nil) run first in
+// the same transaction.
+func (s *Store) recordAfter(ctx context.Context, tenantID uuid.UUID, before func(context.Context, pgx.Tx) error, e activity.Entry, eventType string, payload any) {
+	if err := s.recordErr(ctx, tenantID, before, e, eventType, payload); err != nil {
 		s.log.ErrorContext(ctx, "directory change committed but its activity or event was not recorded",
 			"tenant_id", tenantID.String(), "entity", e.EntityType, "entity_id", e.EntityID.String(), "action", e.Action,
 			"event", eventType, "error", err.Error())
 	}
 }
 
-func (s *Store) recordErr(ctx context.Context, tenantID uuid.UUID, e activity.Entry, eventType string, payload any) error {
+func (s *Store) recordErr(ctx context.Context, tenantID uuid.UUID, before func(context.Context, pgx.Tx) error, e activity.Entry, eventType string, payload any) error {
 	// The request may be cancelled once the directory committed; the record of what happened still belongs.
 	ctx = context.WithoutCancel(ctx)
 	return s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		if before != nil {
+			if err := before(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if err := activity.Record(ctx, tx, e); err != nil {
 			return err
 		}

@@ -508,8 +508,15 @@ func TestRemoveRevokesTheMembersSessionsThere(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	project := uuid.New()
+	f.exec(`INSERT INTO tenant.projects (tenant_id, id, name, created_by) VALUES ($1, $2, 'p', $3)`, acme, project, owner)
+	f.exec(`INSERT INTO tenant.project_members (tenant_id, project_id, identity_id, role) VALUES ($1, $2, $3, 'member')`, acme, project, bob)
 	if err := f.store.Remove(ctx, acme, owner, bob, now); err != nil {
 		t.Fatal(err)
+	}
+	var projectMemberships int
+	if err := f.d.Owner.QueryRow(ctx, `SELECT count(*) FROM tenant.project_members WHERE identity_id = $1`, bob).Scan(&projectMemberships); err != nil || projectMemberships != 0 {
+		t.Fatalf("%d project memberships left after leaving the organization (err %v), want 0", projectMemberships, err)
 	}
 	var revokedAcme, liveGlobex int
 	if err := f.d.Owner.QueryRow(ctx, `SELECT
