@@ -31,7 +31,7 @@ func (h *handler) restore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (h *handler) listMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (h *handler) addMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -125,15 +125,15 @@ func (h *handler) removeMember(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// memberPath reads {id} and {member_id}; like pathID, a segment that is not a UUID is a 404.
+// memberPath reads {id} and {member_id}; a segment that is not a UUID is a 404.
 func memberPath(r *http.Request) (uuid.UUID, uuid.UUID, error) {
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return uuid.Nil, uuid.Nil, err
 	}
-	member, err := uuid.Parse(r.PathValue("member_id"))
+	member, err := httpx.PathID(r, "member_id")
 	if err != nil {
-		return uuid.Nil, uuid.Nil, httpx.NotFound()
+		return uuid.Nil, uuid.Nil, err
 	}
 	return id, member, nil
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/work"
-	"github.com/google/uuid"
 )
 
 func init() { service.Register("projects", New) }
@@ -78,7 +77,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -95,7 +94,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -116,7 +115,7 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -149,14 +148,4 @@ func projectErrors(fn httpx.HandlerFunc) httpx.HandlerFunc {
 		}
 		return err
 	}
-}
-
-// pathID reads the {id} path segment. An id that is not a UUID cannot name any project, so it is a 404 like
-// any other unknown id.
-func pathID(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		return uuid.Nil, httpx.NotFound()
-	}
-	return id, nil
 }

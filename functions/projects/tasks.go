@@ -27,7 +27,7 @@ func (h *projectTasks) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	projectID, err := pathID(r)
+	projectID, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (h *projectTasks) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	projectID, err := pathID(r)
+	projectID, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func (h *attachmentHandler) create(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	taskID, err := uuidPathValue(r, "id")
+	taskID, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -112,11 +112,11 @@ func (h *attachmentHandler) complete(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	taskID, err := uuidPathValue(r, "id")
+	taskID, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	id, err := uuidPathValue(r, "attachment_id")
+	id, err := httpx.PathID(r, "attachment_id")
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (h *attachmentHandler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	taskID, err := uuidPathValue(r, "id")
+	taskID, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -154,11 +154,11 @@ func (h *attachmentHandler) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	taskID, err := uuidPathValue(r, "id")
+	taskID, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	id, err := uuidPathValue(r, "attachment_id")
+	id, err := httpx.PathID(r, "attachment_id")
 	if err != nil {
 		return err
 	}
@@ -176,11 +176,11 @@ func (h *attachmentHandler) delete(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	taskID, err := uuidPathValue(r, "id")
+	taskID, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	id, err := uuidPathValue(r, "attachment_id")
+	id, err := httpx.PathID(r, "attachment_id")
 	if err != nil {
 		return err
 	}

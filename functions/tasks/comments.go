@@ -9,7 +9,6 @@ import (
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/work"
-	"github.com/google/uuid"
 )
 
 // registerComments adds the routes of comments on tasks to mux.
@@ -35,16 +34,6 @@ func moderates(role string) bool {
 	return role == access.Owner || role == access.Admin
 }
 
-// uuidPathValue reads the path segment name. An id that is not a UUID cannot name anything, so it is a 404
-// like any other unknown id.
-func uuidPathValue(r *http.Request, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue(name))
-	if err != nil {
-		return uuid.Nil, httpx.NotFound()
-	}
-	return id, nil
-}
-
 // notAuthorProblem maps work.ErrNotAuthor to 403 and leaves other errors to the edge.
 func notAuthorProblem(err error, what string) error {
 	if errors.Is(err, work.ErrNotAuthor) {
@@ -58,7 +47,7 @@ func (h *commentHandler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	taskID, err := uuidPathValue(r, "id")
+	taskID, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -80,7 +69,7 @@ func (h *commentHandler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	taskID, err := uuidPathValue(r, "id")
+	taskID, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -101,7 +90,7 @@ func (h *commentHandler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := uuidPathValue(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -122,7 +111,7 @@ func (h *commentHandler) delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := uuidPathValue(r, "id")
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}

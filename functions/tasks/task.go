@@ -9,7 +9,6 @@ import (
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/work"
-	"github.com/google/uuid"
 )
 
 // registerTasks adds the routes of tasks by id (read, replace, patch, delete) to mux. Every answer that
@@ -36,7 +35,7 @@ func (h *taskRoutes) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := taskPathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -54,7 +53,7 @@ func (h *taskRoutes) replace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := taskPathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -77,7 +76,7 @@ func (h *taskRoutes) patch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := taskPathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -98,7 +97,7 @@ func (h *taskRoutes) delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := taskPathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -144,14 +143,4 @@ func taskIfMatch(r *http.Request) work.IfMatch {
 		}
 	}
 	return m
-}
-
-// taskPathID reads the {id} path segment. An id that is not a UUID cannot name any task, so it is a 404 like
-// any other unknown id.
-func taskPathID(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		return uuid.Nil, httpx.NotFound()
-	}
-	return id, nil
 }

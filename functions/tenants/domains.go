@@ -10,7 +10,6 @@ import (
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/tenancy"
-	"github.com/google/uuid"
 )
 
 // ownHosts are the deployment's own host names, which no organization may claim as a custom domain, on top of
@@ -67,7 +66,7 @@ func (h *handler) removeDomain(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -83,7 +82,7 @@ func (h *handler) verifyDomain(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -97,14 +96,4 @@ func (h *handler) verifyDomain(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpx.WriteJSON(w, http.StatusOK, d)
 	return nil
-}
-
-// pathID reads the {id} path segment. An id that is not a UUID cannot name any domain, so it is a 404 like any
-// other unknown id.
-func pathID(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		return uuid.Nil, httpx.NotFound()
-	}
-	return id, nil
 }

@@ -200,7 +200,7 @@ func (h *handler) revoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (h *handler) changeRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -237,7 +237,7 @@ func (h *handler) remove(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return httpx.NewProblem(http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required")
 	}
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
 	}
@@ -309,14 +309,4 @@ func (h *handler) bearerIdentity(r *http.Request) uuid.UUID {
 		return p.IdentityID
 	}
 	return uuid.Nil
-}
-
-// pathID reads the {id} path segment. An id that is not a UUID cannot name anything, so it is a 404 like any
-// other unknown id.
-func pathID(r *http.Request) (uuid.UUID, error) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil {
-		return uuid.Nil, httpx.NotFound()
-	}
-	return id, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/google/uuid"
 )
 
 // MaxBodyBytes bounds every JSON request body (DESIGN.md, HTTP).
@@ -66,4 +67,14 @@ func decodeProblem(err error) error {
 		return Invalid(valid.FieldError{Field: field, Message: "unknown field"})
 	}
 	return malformed
+}
+
+// PathID reads the path segment name as a UUID. A segment that is not a UUID cannot name anything, so it is
+// answered 404 like any other unknown id, never 400: the answer does not tell malformed from absent.
+func PathID(r *http.Request, name string) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue(name))
+	if err != nil {
+		return uuid.Nil, NotFound()
+	}
+	return id, nil
 }
