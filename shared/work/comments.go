@@ -110,6 +110,10 @@ func (s *Comments) Create(ctx context.Context, tenantID, actorID, taskID uuid.UU
 		if err != nil {
 			return err
 		}
+		// Full-text search rows of the body (search.go).
+		if err := writeSearchTerms(ctx, tx, nil, tenantID, searchKindComment, id, searchText{}, searchText{body: c.Body}); err != nil {
+			return err
+		}
 		if err := activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Created,
 			Changes: map[string]activity.Change{"task_id": {New: taskID}, "body": {New: c.Body}},
@@ -203,6 +207,10 @@ func (s *Comments) Update(ctx context.Context, tenantID, actorID uuid.UUID, mode
 		if err != nil {
 			return err
 		}
+		// Full-text search rows of the new body (search.go).
+		if err := writeSearchTerms(ctx, tx, nil, tenantID, searchKindComment, id, searchText{body: old.Body}, searchText{body: c.Body}); err != nil {
+			return err
+		}
 		if err := activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Updated,
 			Changes: map[string]activity.Change{"body": {Old: old.Body, New: c.Body}},
@@ -233,6 +241,10 @@ func (s *Comments) Delete(ctx context.Context, tenantID, actorID uuid.UUID, mode
 		}
 		if _, err := tx.Exec(ctx, `UPDATE tenant.comments SET deleted_at = now(), updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		// Out of the search index (search.go): comments are not restored.
+		if err := writeSearchTerms(ctx, tx, nil, tenantID, searchKindComment, id, searchText{body: old.Body}, searchText{}); err != nil {
 			return err
 		}
 		if err := activity.Record(ctx, tx, activity.Entry{

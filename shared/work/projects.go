@@ -149,6 +149,10 @@ func (s *Projects) Create(ctx context.Context, tenantID, actorID uuid.UUID, in P
 		if err := writeProjectNameSuffixes(ctx, tx, tenantID, id, p.Name, false); err != nil {
 			return err
 		}
+		// Full-text search rows of the name and description (search.go).
+		if err := writeSearchTerms(ctx, tx, nil, tenantID, searchKindProject, id, searchText{}, searchText{title: p.Name, body: p.Description}); err != nil {
+			return err
+		}
 		if actorID != uuid.Nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO tenant.project_members (tenant_id, project_id, identity_id, role)
 				VALUES ($1, $2, $3, $4)`, tenantID, id, actorID, ProjectRoleOwner); err != nil {
@@ -549,6 +553,11 @@ func (s *Projects) Update(ctx context.Context, tenantID, actorID, id uuid.UUID, 
 			if err := writeProjectNameSuffixes(ctx, tx, tenantID, id, p.Name, true); err != nil {
 				return err
 			}
+		}
+		// Full-text search rows (search.go); nothing to do, and no round trip, unless the text changed.
+		if err := writeSearchTerms(ctx, tx, nil, tenantID, searchKindProject, id,
+			searchText{title: old.Name, body: old.Description}, searchText{title: p.Name, body: p.Description}); err != nil {
+			return err
 		}
 		if err := activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: id, Action: activity.Updated, Changes: changes,

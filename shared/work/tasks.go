@@ -515,6 +515,10 @@ func (s *Tasks) Create(ctx context.Context, tenantID, actorID, projectID uuid.UU
 		if err := syncLabels(ctx, tx, tenantID, projectID, id, nil, v.labels); err != nil {
 			return err
 		}
+		// The dashboard's counts by status and the search rows (dashboard.go).
+		if err := syncTaskDerived(ctx, tx, tenantID, projectID, id, nil, &t); err != nil {
+			return err
+		}
 		initial := map[string]activity.Change{}
 		for f, val := range v.api() {
 			initial[f] = activity.Change{New: val}
@@ -651,6 +655,10 @@ func (s *Tasks) Patch(ctx context.Context, tenantID, actorID, id uuid.UUID, p Ta
 		if err := syncLabels(ctx, tx, tenantID, cur.ProjectID, id, old.labels, next.labels); err != nil {
 			return err
 		}
+		// The dashboard's counts by status and the search rows (dashboard.go), when status or text changed.
+		if err := syncTaskDerived(ctx, tx, tenantID, cur.ProjectID, id, &cur, &t); err != nil {
+			return err
+		}
 		if err := activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "task", EntityID: id, Action: activity.Updated, Changes: changes,
 		}); err != nil {
@@ -709,6 +717,10 @@ func (s *Tasks) Delete(ctx context.Context, tenantID, actorID, id uuid.UUID, con
 		var deletedAt time.Time
 		if err := tx.QueryRow(ctx, `UPDATE tenant.tasks SET deleted_at = now(), updated_at = now(), version = version + 1
 			WHERE tenant_id = $1 AND id = $2 RETURNING deleted_at`, tenantID, id).Scan(&deletedAt); err != nil {
+			return err
+		}
+		// Out of the dashboard's counts and the search index (dashboard.go): tasks are not restored.
+		if err := syncTaskDerived(ctx, tx, tenantID, cur.ProjectID, id, &cur, nil); err != nil {
 			return err
 		}
 		if err := activity.Record(ctx, tx, activity.Entry{
