@@ -3,6 +3,7 @@ module github.com/coditect/hyperscale/functions/auth
 go 1.26.0
 
 require (
+	github.com/coditect/hyperscale/pubsub v0.0.0
 	github.com/coditect/hyperscale/shared v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
@@ -23,7 +24,6 @@ require (
 	github.com/GoogleCloudPlatform/opentelemetry-operations-go/internal/resourcemapping v0.62.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudevents/sdk-go/v2 v2.15.2 // indirect
-	github.com/coditect/hyperscale/pubsub v0.0.0 // indirect
 	github.com/coditect/hyperscale/schema v0.0.0 // indirect
 	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
