@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"strings"
+	"time"
 )
 
 // DevPassword is AppRole's password on dev clusters and in tests, where the cluster trusts loopback anyway.
@@ -24,8 +26,17 @@ func EnableLogin(ctx context.Context, dsn, password string) error {
 		return fmt.Errorf("enable login: %w", err)
 	}
 	defer db.Close()
-	if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER ROLE %s WITH LOGIN PASSWORD '%s'", AppRole, password)); err != nil {
-		return fmt.Errorf("enable login for %s: %w", AppRole, err)
+	stmt := fmt.Sprintf("ALTER ROLE %s WITH LOGIN PASSWORD '%s'", AppRole, password)
+	// Roles are cluster-wide: two processes (a test run and the dev server) altering the role at once make one
+	// fail with "tuple concurrently updated". The statement is idempotent, so trying again is enough.
+	for attempt := 1; ; attempt++ {
+		_, err = db.ExecContext(ctx, stmt)
+		if err == nil {
+			return nil
+		}
+		if attempt == 5 || !strings.Contains(err.Error(), "tuple concurrently updated") {
+			return fmt.Errorf("enable login for %s: %w", AppRole, err)
+		}
+		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
 	}
-	return nil
 }
