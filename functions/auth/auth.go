@@ -28,7 +28,7 @@ func New(env *service.Env) http.Handler {
 	mux.Handle("GET /.well-known/jwks.json", httpx.HandlerFunc(h.jwks))
 	registerSessions(env, mux, h.ids)
 	registerSSO(env, mux)
-	registerRegistration(env, mux)
+	registerRegistration(env, mux, h.ids)
 	return env.Handler(mux)
 }
 

@@ -15,8 +15,7 @@ import (
 )
 
 // registerRegistration adds the routes of registration through an invitation or with a new organization to mux.
-func registerRegistration(env *service.Env, mux *http.ServeMux) {
-	ids := identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)
+func registerRegistration(env *service.Env, mux *http.ServeMux, ids *identity.Service) {
 	h := &registration{
 		env:     env,
 		members: members.New(env.DB.Directory, env.DB.Tenants, ids, env.Log),
