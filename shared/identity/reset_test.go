@@ -57,18 +57,6 @@ func (f *fixture) count(t *testing.T, query string, args ...any) int {
 	return n
 }
 
-func fieldsOf(err error) []string {
-	var errs valid.Errors
-	if !errors.As(err, &errs) {
-		return nil
-	}
-	var out []string
-	for _, e := range errs {
-		out = append(out, e.Field)
-	}
-	return out
-}
-
 func TestRequestReset(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -102,7 +90,7 @@ func TestRequestReset(t *testing.T) {
 		t.Fatal("the raw token is stored")
 	}
 	for _, email := range []string{"", "not an email", "Ada <ada@example.com>", "ada\x00@example.com"} {
-		if err := f.ids.RequestReset(ctx, "", email, now); !slices.Equal(fieldsOf(err), []string{"email"}) {
+		if err := f.ids.RequestReset(ctx, "", email, now); !slices.Equal(valid.Fields(err), []string{"email"}) {
 			t.Fatalf("email %q: %v, want a validation error on email", email, err)
 		}
 	}
@@ -239,7 +227,7 @@ func TestConfirmReset(t *testing.T) {
 				}
 				continue
 			}
-			if !slices.Equal(fieldsOf(err), tt.wantFields) {
+			if !slices.Equal(valid.Fields(err), tt.wantFields) {
 				t.Fatalf("%s: %v, want failing fields %v", tt.name, err, tt.wantFields)
 			}
 		}
@@ -299,7 +287,7 @@ func TestChangePassword(t *testing.T) {
 			{"nothing", "", "", []string{"current_password", "new_password"}},
 		}
 		for _, tt := range tests {
-			if err := f.ids.ChangePassword(ctx, "", ada, tt.current, tt.next, now); !slices.Equal(fieldsOf(err), tt.wantFields) {
+			if err := f.ids.ChangePassword(ctx, "", ada, tt.current, tt.next, now); !slices.Equal(valid.Fields(err), tt.wantFields) {
 				t.Fatalf("%s: %v, want failing fields %v", tt.name, err, tt.wantFields)
 			}
 		}

@@ -61,18 +61,6 @@ func strs(t testing.TB, d *dbtest.Database, sql string, args ...any) []string {
 	return out
 }
 
-func fieldsOf(err error) []string {
-	var fe valid.Errors
-	if !errors.As(err, &fe) {
-		return nil
-	}
-	var out []string
-	for _, f := range fe {
-		out = append(out, f.Field)
-	}
-	return out
-}
-
 func ptr[T any](v T) *T { return &v }
 
 func query(t testing.TB, raw string) work.ProjectQuery {
@@ -300,7 +288,7 @@ func TestProjectValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.Create(context.Background(), uuid.New(), uuid.New(), tc.in)
-			if got := fieldsOf(err); !slices.Equal(got, tc.fields) {
+			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields = %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -344,7 +332,7 @@ func TestParseProjectQuery(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = work.ParseProjectQuery(v)
-			if got := fieldsOf(err); !slices.Equal(got, tc.fields) {
+			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields = %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -683,7 +671,7 @@ func TestProjectMembers(t *testing.T) {
 		err := st.call()
 		switch {
 		case st.fields != nil:
-			if got := fieldsOf(err); !slices.Equal(got, st.fields) {
+			if got := valid.Fields(err); !slices.Equal(got, st.fields) {
 				t.Fatalf("%s: %v, want failing fields %v", st.name, err, st.fields)
 			}
 		case !errors.Is(err, st.want) || (st.want == nil && err != nil):
