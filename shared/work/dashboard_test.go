@@ -2,6 +2,7 @@ package work_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
 )
@@ -339,7 +341,8 @@ func TestTaskCountsUnderConcurrentWrites(t *testing.T) {
 					_, err = f.tasks.Patch(ctx, f.org.tenant, f.org.owner, id,
 						work.TaskPatch{Status: work.Given(work.TaskStatuses[r.IntN(len(work.TaskStatuses))])}, work.IfMatch{})
 				}
-				if err != nil {
+				// Worker 0 deletes ids[14]; another worker's later patch of it is a true not found, not a failure.
+				if err != nil && !(id == ids[14] && errors.Is(err, db.ErrNotFound)) {
 					errs <- err
 				}
 			}
