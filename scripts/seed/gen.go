@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+
+	"github.com/coditect/hyperscale/shared/work/sample"
 )
 
 // Every random choice comes from a generator keyed by (seed, tenant index, stream), so a tenant's rows are the
@@ -439,16 +441,16 @@ func title(s string) string {
 // taskTitle reads like a tracker entry: "Fix flaky checkout on Android".
 func taskTitle(r *rand.Rand) string {
 	var b strings.Builder
-	b.WriteString(pick(r, verbs))
+	b.WriteString(pick(r, sample.Verbs))
 	if r.IntN(3) > 0 {
 		b.WriteByte(' ')
-		b.WriteString(pick(r, adjectives))
+		b.WriteString(pick(r, sample.Adjectives))
 	}
 	b.WriteByte(' ')
-	b.WriteString(pick(r, nouns))
+	b.WriteString(pick(r, sample.Nouns))
 	if r.IntN(2) == 0 {
 		b.WriteByte(' ')
-		b.WriteString(pick(r, contexts))
+		b.WriteString(pick(r, sample.Contexts))
 	}
 	return b.String()
 }
@@ -466,13 +468,13 @@ func sentence(r *rand.Rand) string {
 		j := strings.IndexByte(tpl, '}')
 		switch tpl[i+1 : j] {
 		case "verb":
-			b.WriteString(strings.ToLower(pick(r, verbs)))
+			b.WriteString(strings.ToLower(pick(r, sample.Verbs)))
 		case "adj":
-			b.WriteString(pick(r, adjectives))
+			b.WriteString(pick(r, sample.Adjectives))
 		case "noun":
-			b.WriteString(pick(r, nouns))
+			b.WriteString(pick(r, sample.Nouns))
 		case "ctx":
-			b.WriteString(pick(r, contexts))
+			b.WriteString(pick(r, sample.Contexts))
 		case "name":
 			b.WriteString(pick(r, firstNames))
 		case "n":
@@ -491,28 +493,6 @@ func paragraph(r *rand.Rand, n int) string {
 }
 
 var (
-	verbs = []string{"Fix", "Add", "Update", "Remove", "Refactor", "Investigate", "Document", "Test", "Migrate",
-		"Improve", "Review", "Design", "Implement", "Optimize", "Deploy", "Configure", "Clean up", "Upgrade",
-		"Validate", "Monitor", "Support", "Translate", "Automate", "Simplify", "Audit"}
-	adjectives = []string{"broken", "slow", "missing", "duplicate", "flaky", "new", "legacy", "mobile", "public",
-		"internal", "failing", "stale", "nightly", "weekly", "customer", "billing", "admin", "shared", "secure",
-		"offline", "responsive", "accessible", "localized", "experimental", "default"}
-	nouns = []string{"login page", "signup flow", "invoice", "payment", "checkout", "dashboard", "report",
-		"export", "import", "search", "notification", "email template", "webhook", "API endpoint",
-		"database index", "cache", "queue", "worker", "cron job", "permission", "role", "invitation",
-		"password reset", "session", "token", "upload", "attachment", "comment", "timeline", "calendar", "chart",
-		"filter", "sort order", "pagination", "settings page", "profile", "avatar", "onboarding", "tutorial",
-		"help center", "release notes", "changelog", "pipeline", "build", "deployment", "container",
-		"load balancer", "certificate", "domain", "DNS record", "backup", "restore", "migration script", "schema",
-		"audit log", "metrics", "alert", "on-call rotation", "runbook", "SLA", "pricing page", "coupon",
-		"subscription", "trial", "refund", "tax rate", "currency", "translation", "keyboard shortcut",
-		"dark mode", "tooltip", "modal", "sidebar", "navigation", "breadcrumb", "form validation", "date picker",
-		"file picker", "drag and drop", "CSV export", "PDF export", "Slack integration", "GitHub integration",
-		"SSO", "SAML configuration", "rate limiter", "feature flag", "error page", "landing page"}
-	contexts = []string{"for enterprise customers", "on iOS", "on Android", "in Safari", "in the EU region",
-		"after deploy", "before release", "for new users", "in staging", "under load", "for admins",
-		"in the API", "on the dashboard", "for large accounts", "behind the proxy", "in dark mode",
-		"for the quarterly review", "in the mobile app"}
 	sentences = []string{
 		"The {noun} is {adj} {ctx}.",
 		"Customers report that the {noun} looks {adj} {ctx}.",

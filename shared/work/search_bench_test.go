@@ -11,35 +11,13 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db/dbtest"
 	"github.com/coditect/hyperscale/shared/work"
+	"github.com/coditect/hyperscale/shared/work/sample"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
-// Tracker-like words, the vocabulary of scripts/seed, so that words have the selectivity they have there:
-// "invoice" is in about 2% of tasks, "android" in 5%, "customer" and "need" in about 15%.
+// Sentences over the seed's vocabulary (package sample), so that words have the selectivity they have there.
 var (
-	benchVerbs = []string{"Fix", "Add", "Update", "Remove", "Refactor", "Investigate", "Document", "Test", "Migrate",
-		"Improve", "Review", "Design", "Implement", "Optimize", "Deploy", "Configure", "Clean up", "Upgrade",
-		"Validate", "Monitor", "Support", "Translate", "Automate", "Simplify", "Audit"}
-	benchAdjectives = []string{"broken", "slow", "missing", "duplicate", "flaky", "new", "legacy", "mobile", "public",
-		"internal", "failing", "stale", "nightly", "weekly", "customer", "billing", "admin", "shared", "secure",
-		"offline", "responsive", "accessible", "localized", "experimental", "default"}
-	benchNouns = []string{"login page", "signup flow", "invoice", "payment", "checkout", "dashboard", "report",
-		"export", "import", "search", "notification", "email template", "webhook", "API endpoint",
-		"database index", "cache", "queue", "worker", "cron job", "permission", "role", "invitation",
-		"password reset", "session", "token", "upload", "attachment", "comment", "timeline", "calendar", "chart",
-		"filter", "sort order", "pagination", "settings page", "profile", "avatar", "onboarding", "tutorial",
-		"help center", "release notes", "changelog", "pipeline", "build", "deployment", "container",
-		"load balancer", "certificate", "domain", "DNS record", "backup", "restore", "migration script", "schema",
-		"audit log", "metrics", "alert", "on-call rotation", "runbook", "SLA", "pricing page", "coupon",
-		"subscription", "trial", "refund", "tax rate", "currency", "translation", "keyboard shortcut",
-		"dark mode", "tooltip", "modal", "sidebar", "navigation", "breadcrumb", "form validation", "date picker",
-		"file picker", "drag and drop", "CSV export", "PDF export", "Slack integration", "GitHub integration",
-		"SSO", "SAML configuration", "rate limiter", "feature flag", "error page", "landing page"}
-	benchContexts = []string{"for enterprise customers", "on iOS", "on Android", "in Safari", "in the EU region",
-		"after deploy", "before release", "for new users", "in staging", "under load", "for admins",
-		"in the API", "on the dashboard", "for large accounts", "behind the proxy", "in dark mode",
-		"for the quarterly review", "in the mobile app"}
 	benchSentences = []string{
 		"The {noun} is {adj} {ctx}.",
 		"Customers report that the {noun} looks {adj} {ctx}.",
@@ -57,13 +35,13 @@ var (
 func benchPick(r *rand.Rand, words []string) string { return words[r.IntN(len(words))] }
 
 func benchTitle(r *rand.Rand) string {
-	s := benchPick(r, benchVerbs)
+	s := benchPick(r, sample.Verbs)
 	if r.IntN(3) > 0 {
-		s += " " + benchPick(r, benchAdjectives)
+		s += " " + benchPick(r, sample.Adjectives)
 	}
-	s += " " + benchPick(r, benchNouns)
+	s += " " + benchPick(r, sample.Nouns)
 	if r.IntN(2) == 0 {
-		s += " " + benchPick(r, benchContexts)
+		s += " " + benchPick(r, sample.Contexts)
 	}
 	return s
 }
@@ -75,7 +53,7 @@ func benchParagraph(r *rand.Rand, n int) string {
 		for _, p := range []struct {
 			key   string
 			words []string
-		}{{"{noun}", benchNouns}, {"{adj}", benchAdjectives}, {"{ctx}", benchContexts}, {"{verb}", benchVerbs}} {
+		}{{"{noun}", sample.Nouns}, {"{adj}", sample.Adjectives}, {"{ctx}", sample.Contexts}, {"{verb}", sample.Verbs}} {
 			for strings.Contains(s, p.key) {
 				s = strings.Replace(s, p.key, strings.ToLower(benchPick(r, p.words)), 1)
 			}
@@ -125,7 +103,7 @@ func seedWork(tb testing.TB, tasks, others int) workSeed {
 			if nProjects >= 100 && i >= 2 && i < 7 {
 				archived = now.Add(-48 * time.Hour)
 			}
-			projects = append(projects, []any{tenant, id, fmt.Sprintf("%s %s", benchPick(r, benchAdjectives), benchPick(r, benchNouns)),
+			projects = append(projects, []any{tenant, id, fmt.Sprintf("%s %s", benchPick(r, sample.Adjectives), benchPick(r, sample.Nouns)),
 				benchParagraph(r, 1), tenant, status, now.Add(-time.Duration(r.IntN(1000)) * time.Hour), deleted, archived})
 		}
 		for i := range nTasks {
