@@ -3,6 +3,7 @@ package work_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/storage"
 	"github.com/coditect/hyperscale/shared/storage/storagetest"
@@ -370,77 +372,159 @@ func TestAttachmentsFollowTheirTask(t *testing.T) {
 	}
 }
 
-// TestAttachmentsAnotherTenantSeesNothing runs every method as tenant B on tenant A's task and attachment,
-// as the application role and as the owner (no RLS). B never gets a URL: its only objects are named under
-// its own prefix, and a create on A's task fails before any URL is handed out.
-func TestAttachmentsAnotherTenantSeesNothing(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	bucket, fake := newBucket(t)
-	for _, wall := range []struct {
-		name string
-		db   *db.DB
-	}{
-		{"application role", d.DB},
-		{"owner without RLS", d.OwnerDB},
-	} {
-		t.Run(wall.name, func(t *testing.T) {
-			s := work.NewAttachments(wall.db, bucket)
-			a := newLiveTask(t, d, uuid.New(), "free")
-			b := newLiveTask(t, d, uuid.New(), "free")
-			actor := uuid.New()
-			up, err := s.Create(ctx, a.tenant, actor, a.task, work.AttachmentInput{Filename: "secret.txt", ContentType: "text/plain", Size: 6})
-			if err != nil {
-				t.Fatal(err)
-			}
-			upload(t, up.UploadMethod, up.UploadURL, up.UploadHeaders, "secret")
-			if _, err := s.Complete(ctx, a.tenant, actor, a.task, up.ID); err != nil {
-				t.Fatal(err)
-			}
-			var leaked work.Upload
-			for name, err := range map[string]error{
-				"create": func() (err error) {
-					leaked, err = s.Create(ctx, b.tenant, actor, a.task, work.AttachmentInput{Filename: "x", ContentType: "text/plain", Size: 1})
-					return err
-				}(),
-				"complete": func() error { _, err := s.Complete(ctx, b.tenant, actor, a.task, up.ID); return err }(),
-				"get":      func() error { _, err := s.Get(ctx, b.tenant, a.task, up.ID); return err }(),
-				"list":     func() error { _, err := s.List(ctx, b.tenant, a.task, page.Request{Limit: 5}); return err }(),
-				"delete":   s.Delete(ctx, b.tenant, actor, true, a.task, up.ID),
-				// B's own task id with A's attachment id: the attachment must match the task and the tenant.
-				"get via own task":    func() error { _, err := s.Get(ctx, b.tenant, b.task, up.ID); return err }(),
-				"delete via own task": s.Delete(ctx, b.tenant, actor, true, b.task, up.ID),
-			} {
-				if !errors.Is(err, db.ErrNotFound) {
-					t.Errorf("%s: %v, want not found", name, err)
-				}
-			}
-			if leaked.UploadURL != "" {
-				t.Fatalf("B was handed an upload URL %s", leaked.UploadURL)
-			}
-			if l, err := s.List(ctx, b.tenant, b.task, page.Request{Limit: 100}); err != nil || len(l.Items) != 0 {
-				t.Fatalf("B lists %d attachments (%v), want none", len(l.Items), err)
-			}
-			if n, _ := work.NewUsage(wall.db.Tenants).StorageBytes(ctx, b.tenant); n != 0 {
-				t.Fatalf("B's storage bytes = %d, want 0", n)
-			}
-			own, err := s.Create(ctx, b.tenant, actor, b.task, work.AttachmentInput{Filename: "mine.txt", ContentType: "text/plain", Size: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p := objectPath(t, own.UploadURL); !strings.HasPrefix(p, "tenants/"+b.tenant.String()+"/") {
-				t.Fatalf("B's upload URL names %s, outside tenants/%s/", p, b.tenant)
-			}
-			if content, err := fake.Object(work.AttachmentObject(a.tenant, a.task, up.ID)); err != nil || string(content) != "secret" {
-				t.Fatalf("A's object after B's attempts: %q, %v", content, err)
-			}
-			if dl, err := s.Get(ctx, a.tenant, a.task, up.ID); err != nil || fetch(t, dl.DownloadURL) != "secret" {
-				t.Fatalf("A's download after B's attempts: %v", err)
-			}
-		})
-	}
+// attachmentsFixture is a live task on each side, and A's completed attachment "secret" on A's task.
+type attachmentsFixture struct {
+	isolation.Tenants
+	s     *work.Attachments
+	usage *work.Usage
+	fake  *storagetest.Fake
+	task  [2]liveTask
+	actor uuid.UUID
+	up    work.Upload
 }
+
+// The attachment store shows tenant B nothing of A's attachments, and hands B no URL to A's objects: every
+// method run as B on A's task and attachment, through both walls of the isolation suite.
+var _ = isolation.Register(isolation.Case[*attachmentsFixture]{
+	Name:   "attachments",
+	Stores: []string{"Attachments"},
+	Tables: []string{"tenant.attachments", "tenant.usage_counters"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *attachmentsFixture {
+		ctx := context.Background()
+		bucket, fake := newBucket(t)
+		f := &attachmentsFixture{Tenants: isolation.NewTenants(), s: work.NewAttachments(w.DB, bucket), usage: work.NewUsage(w.DB.Tenants),
+			fake: fake, actor: uuid.New()}
+		for _, side := range []isolation.Side{isolation.A, isolation.B} {
+			f.task[side] = newLiveTask(t, d, f.Tenant(side), "free")
+		}
+		a := f.task[isolation.A]
+		var err error
+		if f.up, err = f.s.Create(ctx, a.tenant, f.actor, a.task, work.AttachmentInput{Filename: "secret.txt", ContentType: "text/plain", Size: 6}); err != nil {
+			t.Fatal(err)
+		}
+		upload(t, f.up.UploadMethod, f.up.UploadURL, f.up.UploadHeaders, "secret")
+		if _, err := f.s.Complete(ctx, a.tenant, f.actor, a.task, f.up.ID); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	},
+	Ops: []isolation.Op[*attachmentsFixture]{
+		// A create on A's task fails before any URL is handed out.
+		{Name: "create", Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			up, err := f.s.Create(ctx, f.Tenant(as), f.actor, f.task[isolation.A].task, work.AttachmentInput{Filename: "x", ContentType: "text/plain", Size: 1})
+			if up.UploadURL != "" {
+				return 1, err
+			}
+			return 0, err
+		}, Judge: func(n int, err error) error {
+			if n != 0 || !errors.Is(err, db.ErrNotFound) {
+				return fmt.Errorf("handed %d upload URLs (%v); want none, and not found", n, err)
+			}
+			return nil
+		}},
+		{Name: "complete", Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Complete(ctx, f.Tenant(as), f.actor, f.task[isolation.A].task, f.up.ID)
+			return isolation.One(err)
+		}},
+		{Name: "get", Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Get(ctx, f.Tenant(as), f.task[isolation.A].task, f.up.ID)
+			return isolation.One(err)
+		}},
+		{Name: "list", Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			l, err := f.s.List(ctx, f.Tenant(as), f.task[isolation.A].task, page.Request{Limit: 5})
+			return isolation.Len(l.Items, err)
+		}},
+		{Name: "delete", Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			return isolation.One(f.s.Delete(ctx, f.Tenant(as), f.actor, true, f.task[isolation.A].task, f.up.ID))
+		}},
+		// B's own task id with A's attachment id: the attachment must match the task and the tenant.
+		{Name: "get via own task", Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Get(ctx, f.Tenant(as), f.task[as].task, f.up.ID)
+			return isolation.One(err)
+		}},
+		{Name: "delete via own task", Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			return isolation.One(f.s.Delete(ctx, f.Tenant(as), f.actor, true, f.task[as].task, f.up.ID))
+		}},
+		{Name: "list own task", Want: isolation.Nothing, Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			l, err := f.s.List(ctx, f.Tenant(as), f.task[as].task, page.Request{Limit: 100})
+			return isolation.Len(l.Items, err)
+		}},
+		{Name: "storage bytes", Want: isolation.Nothing, Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			n, err := f.usage.StorageBytes(ctx, f.Tenant(as))
+			return int(n), err
+		}},
+		// B's own upload is named under B's prefix, never A's.
+		{Name: "create on own task", Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
+			own, err := f.s.Create(ctx, f.Tenant(as), f.actor, f.task[as].task, work.AttachmentInput{Filename: "mine.txt", ContentType: "text/plain", Size: 1})
+			if err != nil {
+				return 0, err
+			}
+			u, err := url.Parse(own.UploadURL)
+			if err != nil {
+				return 0, err
+			}
+			if p := strings.TrimPrefix(u.Path, "/"+storagetest.Bucket+"/"); !strings.HasPrefix(p, "tenants/"+f.Tenant(as).String()+"/") {
+				return 0, fmt.Errorf("upload URL names %s, outside tenants/%s/", p, f.Tenant(as))
+			}
+			return 1, nil
+		}, Judge: func(n int, err error) error {
+			if err != nil || n != 1 {
+				return fmt.Errorf("B's upload on its own task: %d, %v; want one URL under its own prefix", n, err)
+			}
+			return nil
+		}},
+	},
+	Check: func(t *testing.T, d *dbtest.Database, f *attachmentsFixture) {
+		a := f.task[isolation.A]
+		if content, err := f.fake.Object(work.AttachmentObject(a.tenant, a.task, f.up.ID)); err != nil || string(content) != "secret" {
+			t.Errorf("A's object after B's attempt: %q, %v", content, err)
+		}
+		if dl, err := f.s.Get(context.Background(), a.tenant, a.task, f.up.ID); err != nil || fetch(t, dl.DownloadURL) != "secret" {
+			t.Errorf("A's download after B's attempt: %v", err)
+		}
+	},
+})
+
+// usageFixture: A's storage gauge reads 999 from 2026-11-03 on; B's reads 100 from 2026-11-01.
+type usageFixture struct {
+	isolation.Tenants
+	u *work.Usage
+}
+
+// The usage store reads only the acting tenant's counters, with or without row-level security: B's gauge on
+// a day A changed is B's own value.
+var _ = isolation.Register(isolation.Case[*usageFixture]{
+	Name:   "usage counters",
+	Stores: []string{"Usage"},
+	Tables: []string{"tenant.usage_counters"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *usageFixture {
+		f := &usageFixture{Tenants: isolation.NewTenants(), u: work.NewUsage(w.DB.Tenants)}
+		for _, r := range []struct {
+			side  isolation.Side
+			day   string
+			value int64
+		}{{isolation.B, "2026-11-01", 100}, {isolation.A, "2026-11-03", 999}} {
+			if _, err := d.Owner.Exec(context.Background(), `INSERT INTO tenant.usage_counters (tenant_id, metric, day, value) VALUES ($1, $2, $3, $4)`,
+				f.Tenant(r.side), work.MetricStorageBytes, r.day, r.value); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return f
+	},
+	Ops: []isolation.Op[*usageFixture]{
+		// Run returns the gauge's value: B must read its own 100, not A's 999.
+		{Name: "gauge", Run: func(ctx context.Context, f *usageFixture, as isolation.Side) (int, error) {
+			at, _ := time.Parse(time.DateOnly, "2026-11-03")
+			n, err := f.u.Gauge(ctx, f.Tenant(as), work.MetricStorageBytes, at.Add(23*time.Hour))
+			return int(n), err
+		}, Judge: func(n int, err error) error {
+			if err != nil || n != 100 {
+				return fmt.Errorf("storage bytes on 2026-11-03 = %d, %v; want 100 (not the other tenant's 999)", n, err)
+			}
+			return nil
+		}},
+	},
+})
 
 // TestStorageUsageIsExactUnderConcurrency completes uploads at once: the counter ends at their sum.
 func TestStorageUsageIsExactUnderConcurrency(t *testing.T) {
@@ -515,10 +599,6 @@ func TestUsageGaugeCarriesForward(t *testing.T) {
 	if n, err := u.StorageBytes(ctx, uuid.New()); err != nil || n != 0 {
 		t.Fatalf("a tenant without usage has %d bytes, %v", n, err)
 	}
-	// Another tenant's rows are not read, with or without row-level security.
-	for _, tenants := range []*db.Tenants{d.DB.Tenants, d.OwnerDB.Tenants} {
-		if n, err := work.NewUsage(tenants).Gauge(ctx, tenant, work.MetricStorageBytes, day("2026-11-03")); err != nil || n != 100 {
-			t.Fatalf("storage bytes on 2026-11-03 = %d, %v; want 100 (not the other tenant's 999)", n, err)
-		}
-	}
+	// Another tenant's rows are not read, with or without row-level security: the usage case of the isolation
+	// suite.
 }

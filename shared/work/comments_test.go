@@ -9,6 +9,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/coditect/hyperscale/shared/work"
@@ -245,54 +246,63 @@ func TestCommentsFollowTheirTask(t *testing.T) {
 	}
 }
 
-// TestCommentsAnotherTenantSeesNothing runs every method as tenant B on tenant A's task and comment, as the
-// application role and as the owner (no RLS), so each query's own tenant filter is shown to hold.
-func TestCommentsAnotherTenantSeesNothing(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	for _, wall := range []struct {
-		name    string
-		tenants *db.Tenants
-	}{
-		{"application role", d.DB.Tenants},
-		{"owner without RLS", d.OwnerDB.Tenants},
-	} {
-		t.Run(wall.name, func(t *testing.T) {
-			s := work.NewComments(wall.tenants)
-			a := newLiveTask(t, d, uuid.New(), "free")
-			b := newLiveTask(t, d, uuid.New(), "free")
-			author := uuid.New()
-			c, err := s.Create(ctx, a.tenant, author, a.task, work.CommentInput{Body: "A's secret"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for name, err := range map[string]error{
-				"create": func() error {
-					_, err := s.Create(ctx, b.tenant, author, a.task, work.CommentInput{Body: "x"})
-					return err
-				}(),
-				"get":  func() error { _, err := s.Get(ctx, b.tenant, c.ID); return err }(),
-				"list": func() error { _, err := s.List(ctx, b.tenant, a.task, page.Request{Limit: 5}); return err }(),
-				"update": func() error {
-					_, err := s.Update(ctx, b.tenant, author, true, c.ID, work.CommentInput{Body: "x"})
-					return err
-				}(),
-				"delete": s.Delete(ctx, b.tenant, author, true, c.ID),
-			} {
-				if !errors.Is(err, db.ErrNotFound) {
-					t.Errorf("%s: %v, want not found", name, err)
-				}
-			}
-			if l, err := s.List(ctx, b.tenant, b.task, page.Request{Limit: 100}); err != nil || len(l.Items) != 0 {
-				t.Fatalf("B lists %d comments on its own task (%v), want none", len(l.Items), err)
-			}
-			if got, err := s.Get(ctx, a.tenant, c.ID); err != nil || got.Body != "A's secret" {
-				t.Fatalf("A's comment after B's attempts: %+v, %v", got, err)
-			}
-		})
-	}
+// commentsFixture is a live task on each side, and A's comment on A's task.
+type commentsFixture struct {
+	isolation.Tenants
+	s      *work.Comments
+	task   [2]liveTask
+	author uuid.UUID
+	c      work.Comment
 }
+
+// The comment store shows tenant B nothing of A's comments: every method run as B on A's task and comment,
+// through both walls of the isolation suite.
+var _ = isolation.Register(isolation.Case[*commentsFixture]{
+	Name:   "comments",
+	Stores: []string{"Comments"},
+	Tables: []string{"tenant.comments"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *commentsFixture {
+		f := &commentsFixture{Tenants: isolation.NewTenants(), s: work.NewComments(w.DB.Tenants), author: uuid.New()}
+		for _, side := range []isolation.Side{isolation.A, isolation.B} {
+			f.task[side] = newLiveTask(t, d, f.Tenant(side), "free")
+		}
+		var err error
+		if f.c, err = f.s.Create(context.Background(), f.Tenant(isolation.A), f.author, f.task[isolation.A].task, work.CommentInput{Body: "A's secret"}); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	},
+	Ops: []isolation.Op[*commentsFixture]{
+		{Name: "create", Run: func(ctx context.Context, f *commentsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Create(ctx, f.Tenant(as), f.author, f.task[isolation.A].task, work.CommentInput{Body: "x"})
+			return isolation.One(err)
+		}},
+		{Name: "get", Run: func(ctx context.Context, f *commentsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Get(ctx, f.Tenant(as), f.c.ID)
+			return isolation.One(err)
+		}},
+		{Name: "list", Run: func(ctx context.Context, f *commentsFixture, as isolation.Side) (int, error) {
+			l, err := f.s.List(ctx, f.Tenant(as), f.task[isolation.A].task, page.Request{Limit: 5})
+			return isolation.Len(l.Items, err)
+		}},
+		{Name: "update", Run: func(ctx context.Context, f *commentsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Update(ctx, f.Tenant(as), f.author, true, f.c.ID, work.CommentInput{Body: "x"})
+			return isolation.One(err)
+		}},
+		{Name: "delete", Run: func(ctx context.Context, f *commentsFixture, as isolation.Side) (int, error) {
+			return isolation.One(f.s.Delete(ctx, f.Tenant(as), f.author, true, f.c.ID))
+		}},
+		{Name: "list own task", Want: isolation.Nothing, Run: func(ctx context.Context, f *commentsFixture, as isolation.Side) (int, error) {
+			l, err := f.s.List(ctx, f.Tenant(as), f.task[as].task, page.Request{Limit: 100})
+			return isolation.Len(l.Items, err)
+		}},
+	},
+	Check: func(t *testing.T, d *dbtest.Database, f *commentsFixture) {
+		if got, err := f.s.Get(context.Background(), f.Tenant(isolation.A), f.c.ID); err != nil || got.Body != "A's secret" {
+			t.Errorf("A's comment after B's attempt: %+v, %v", got, err)
+		}
+	},
+})
 
 // TestCommentsPaginateEveryRowOnce: oldest first, comments added between pages come after the pages already
 // read, so every comment is seen exactly once.

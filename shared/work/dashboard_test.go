@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
 )
@@ -51,8 +53,14 @@ var dashboardNow = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 func newDashboardFixture(t *testing.T) dashboardFixture {
 	t.Helper()
+	return newDashboardFixtureIn(t, dbtest.New(t))
+}
+
+// newDashboardFixtureIn writes the dashboard fixture into d, as a new organization.
+func newDashboardFixtureIn(t *testing.T, d *dbtest.Database) dashboardFixture {
+	t.Helper()
 	ctx := context.Background()
-	f := newSearchFixtureBare(t)
+	f := newSearchFixtureBareIn(t, d)
 	x := dashboardFixture{f: f, dash: work.NewDashboards(f.d.DB.Tenants)}
 	o := f.org
 	project := func(name, status string, archived bool) work.Project {
@@ -137,7 +145,13 @@ func newDashboardFixture(t *testing.T) dashboardFixture {
 // newSearchFixtureBare is an organization and its stores, without the search fixture's rows.
 func newSearchFixtureBare(t *testing.T) searchFixture {
 	t.Helper()
-	f := newSearchFixture(t)
+	return newSearchFixtureBareIn(t, dbtest.New(t))
+}
+
+// newSearchFixtureBareIn is newSearchFixtureBare in d.
+func newSearchFixtureBareIn(t *testing.T, d *dbtest.Database) searchFixture {
+	t.Helper()
+	f := newSearchFixtureIn(t, d)
 	// Take the search fixture's projects out of the figures: delete them, as the owner would.
 	for _, p := range []work.Project{f.billing, f.app} {
 		if err := f.projects.Delete(context.Background(), f.org.tenant, f.org.owner, "owner", p.ID); err != nil {
@@ -285,33 +299,49 @@ func mapsEqual(a, b map[string]int64) bool {
 	return true
 }
 
-// TestDashboardAnotherTenantSeesNothing: tenant B's dashboard holds none of A's figures, through the
-// application role and through the owner (no row-level security behind the queries' own tenant filter).
-func TestDashboardAnotherTenantSeesNothing(t *testing.T) {
-	t.Parallel()
-	x := newDashboardFixture(t)
-	other := newTaskOrg(t, x.f.d)
-	for name, dash := range map[string]*work.Dashboards{"app role": x.dash, "owner": work.NewDashboards(x.f.d.OwnerDB.Tenants)} {
-		d, err := dash.Get(context.Background(), other.tenant, dashboardNow)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// B has newTaskOrg's one project and nothing else.
-		if d.ActiveProjects != 1 || len(d.RecentProjects) != 1 || d.RecentProjects[0].ID != other.project || d.Overdue.Count != 0 ||
-			len(d.Overdue.Items) != 0 || len(d.RecentActivity) != 0 ||
-			!mapsEqual(d.TasksByStatus, map[string]int64{"todo": 0, "in_progress": 0, "blocked": 0, "done": 0}) ||
-			!slices.Equal(d.CompletedPerWeek, weeks(nil)) {
-			t.Errorf("%s: B's dashboard = %+v", name, d)
-		}
-		a, err := dash.Get(context.Background(), x.f.org.tenant, dashboardNow)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.Overdue.Count != 4 || a.ActiveProjects != 4 {
-			t.Errorf("%s: A's dashboard = %+v", name, a)
-		}
-	}
+// dashboardIsolation is the dashboard fixture as tenant A and, as tenant B, an organization with one project
+// of its own and nothing else.
+type dashboardIsolation struct {
+	isolation.Tenants
+	x     dashboardFixture
+	other taskOrg
+	dash  *work.Dashboards
 }
+
+// Tenant B's dashboard holds none of A's figures, through both walls of the isolation suite.
+var _ = isolation.Register(isolation.Case[*dashboardIsolation]{
+	Name:   "dashboard",
+	Stores: []string{"Dashboards"},
+	Tables: []string{"tenant.task_counts"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *dashboardIsolation {
+		x := newDashboardFixtureIn(t, d)
+		other := newTaskOrg(t, d)
+		return &dashboardIsolation{Tenants: isolation.Tenants{x.f.org.tenant, other.tenant}, x: x, other: other, dash: work.NewDashboards(w.DB.Tenants)}
+	},
+	Ops: []isolation.Op[*dashboardIsolation]{
+		// Run returns how many figures of A's the dashboard shows: as B it must show exactly B's one project; A's
+		// control shows its 4 overdue tasks and 4 active projects.
+		{Name: "get", Want: isolation.Nothing, Run: func(ctx context.Context, x *dashboardIsolation, as isolation.Side) (int, error) {
+			d, err := x.dash.Get(ctx, x.Tenant(as), dashboardNow)
+			if err != nil {
+				return 0, err
+			}
+			if as == isolation.A {
+				if d.Overdue.Count != 4 || d.ActiveProjects != 4 {
+					return 0, fmt.Errorf("A's dashboard = %+v", d)
+				}
+				return int(d.Overdue.Count), nil
+			}
+			if d.ActiveProjects != 1 || len(d.RecentProjects) != 1 || d.RecentProjects[0].ID != x.other.project || d.Overdue.Count != 0 ||
+				len(d.Overdue.Items) != 0 || len(d.RecentActivity) != 0 ||
+				!mapsEqual(d.TasksByStatus, map[string]int64{"todo": 0, "in_progress": 0, "blocked": 0, "done": 0}) ||
+				!slices.Equal(d.CompletedPerWeek, weeks(nil)) {
+				return 1, fmt.Errorf("B's dashboard = %+v", d)
+			}
+			return 0, nil
+		}},
+	},
+})
 
 // TestTaskCountsUnderConcurrentWrites moves tasks of one project between statuses from several goroutines at
 // once: the counters end equal to a count of the tasks, and no write fails (a deadlock would).

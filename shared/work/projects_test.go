@@ -12,6 +12,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/coditect/hyperscale/shared/work"
@@ -339,106 +340,165 @@ func TestParseProjectQuery(t *testing.T) {
 	}
 }
 
-// TestAnotherTenantSeesNothing runs every store method as tenant B against tenant A's project, once as the
-// application role (tenant filter and row-level security) and once as the owner, which bypasses RLS, so the
-// tenant filter in each query is shown to hold on its own.
-func TestAnotherTenantSeesNothing(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	for _, wall := range []struct {
-		name string
-		db   *db.DB
-	}{
-		{"application role", d.DB},
-		{"owner without RLS", d.OwnerDB},
-	} {
-		t.Run(wall.name, func(t *testing.T) {
-			s := work.NewProjects(wall.db.Tenants)
-			m := work.NewProjectMembers(wall.db)
-			trail := work.NewActivityTrail(wall.db.Tenants)
-			a, b := uuid.New(), uuid.New()
-			actor := orgMember(t, d, a, "owner")
-			aMember := orgMember(t, d, a, "member")
-			bOwner := orgMember(t, d, b, "owner")
-			bMember := orgMember(t, d, b, "member")
-			p, err := s.Create(ctx, a, actor, work.ProjectInput{Name: "A's secret"})
-			if err != nil {
-				t.Fatal(err)
+// projectsFixture is tenant A's project (with a member), its deleted and its archived project, and the owner,
+// a project member and an organization member outside the project of each tenant.
+type projectsFixture struct {
+	isolation.Tenants
+	s                      *work.Projects
+	m                      *work.ProjectMembers
+	trail                  *work.ActivityTrail
+	owner, member, outside [2]uuid.UUID
+	p, gone, archived      work.Project
+}
+
+// The project, membership and activity stores show tenant B nothing of A's projects: every method run as B
+// on A's project, through both walls of the isolation suite.
+var _ = isolation.Register(isolation.Case[*projectsFixture]{
+	Name:   "projects, project members and the activity trail",
+	Stores: []string{"Projects", "ProjectMembers", "ActivityTrail"},
+	Tables: []string{"tenant.projects", "tenant.project_members", "tenant.project_name_suffixes", "tenant.activity"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *projectsFixture {
+		ctx := context.Background()
+		f := &projectsFixture{Tenants: isolation.NewTenants(), s: work.NewProjects(w.DB.Tenants), m: work.NewProjectMembers(w.DB),
+			trail: work.NewActivityTrail(w.DB.Tenants)}
+		for _, side := range []isolation.Side{isolation.A, isolation.B} {
+			f.owner[side] = orgMember(t, d, f.Tenant(side), "owner")
+			f.member[side] = orgMember(t, d, f.Tenant(side), "member")
+			f.outside[side] = orgMember(t, d, f.Tenant(side), "member")
+		}
+		a, actor := f.Tenant(isolation.A), f.owner[isolation.A]
+		var err error
+		if f.p, err = f.s.Create(ctx, a, actor, work.ProjectInput{Name: "A's secret"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.m.Add(ctx, a, actor, "owner", f.p.ID, work.ProjectMemberInput{IdentityID: f.member[isolation.A].String(), Role: "member"}); err != nil {
+			t.Fatal(err)
+		}
+		if f.gone, err = f.s.Create(ctx, a, actor, work.ProjectInput{Name: "A's deleted"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.Delete(ctx, a, actor, "owner", f.gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		if f.archived, err = f.s.Create(ctx, a, actor, work.ProjectInput{Name: "A's archived secret", Archived: ptr(true)}); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	},
+	Ops: append([]isolation.Op[*projectsFixture]{
+		{Name: "get", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Get(ctx, f.Tenant(as), f.p.ID)
+			return isolation.One(err)
+		}},
+		{Name: "update", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Update(ctx, f.Tenant(as), f.owner[as], f.p.ID, work.ProjectInput{Name: "taken"})
+			return isolation.One(err)
+		}},
+		{Name: "delete", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			return isolation.One(f.s.Delete(ctx, f.Tenant(as), f.owner[as], "owner", f.p.ID))
+		}},
+		{Name: "restore", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Restore(ctx, f.Tenant(as), f.owner[as], "owner", f.gone.ID)
+			return isolation.One(err)
+		}},
+		{Name: "can access", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			ok, err := f.s.CanAccess(ctx, f.Tenant(as), f.p.ID, f.owner[as], "owner")
+			if err != nil || !ok {
+				return 0, err
 			}
-			if _, err := m.Add(ctx, a, actor, "owner", p.ID, work.ProjectMemberInput{IdentityID: aMember.String(), Role: "member"}); err != nil {
-				t.Fatal(err)
-			}
-			gone, err := s.Create(ctx, a, actor, work.ProjectInput{Name: "A's deleted"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Delete(ctx, a, actor, "owner", gone.ID); err != nil {
-				t.Fatal(err)
-			}
-			tests := []struct {
-				name string
-				call func() error
-			}{
-				{"get", func() error { _, err := s.Get(ctx, b, p.ID); return err }},
-				{"update", func() error { _, err := s.Update(ctx, b, bOwner, p.ID, work.ProjectInput{Name: "taken"}); return err }},
-				{"delete", func() error { return s.Delete(ctx, b, bOwner, "owner", p.ID) }},
-				{"restore", func() error { _, err := s.Restore(ctx, b, bOwner, "owner", gone.ID); return err }},
-				{"can access", func() error { _, err := s.CanAccess(ctx, b, p.ID, bOwner, "owner"); return err }},
-				{"list members", func() error { _, err := m.List(ctx, b, p.ID, page.Request{Limit: 10}); return err }},
-				{"add member", func() error {
-					_, err := m.Add(ctx, b, bOwner, "owner", p.ID, work.ProjectMemberInput{IdentityID: bMember.String(), Role: "member"})
-					return err
-				}},
-				{"add A's member", func() error {
-					_, err := m.Add(ctx, b, bOwner, "owner", p.ID, work.ProjectMemberInput{IdentityID: aMember.String(), Role: "member"})
-					return err
-				}},
-				{"set role", func() error {
-					_, err := m.SetRole(ctx, b, bOwner, "owner", p.ID, aMember, work.ProjectRoleInput{Role: "member"})
-					return err
-				}},
-				{"set role to admin", func() error {
-					_, err := m.SetRole(ctx, b, bOwner, "owner", p.ID, aMember, work.ProjectRoleInput{Role: "admin"})
-					return err
-				}},
-				{"remove member", func() error { return m.Remove(ctx, b, bOwner, "owner", p.ID, aMember) }},
-			}
-			for _, tc := range tests {
-				if err := tc.call(); !errors.Is(err, db.ErrNotFound) {
-					t.Errorf("%s: got %v, want not found", tc.name, err)
+			return 1, nil
+		}},
+		{Name: "list members", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			l, err := f.m.List(ctx, f.Tenant(as), f.p.ID, page.Request{Limit: 10})
+			return isolation.Len(l.Items, err)
+		}},
+		{Name: "add member", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			_, err := f.m.Add(ctx, f.Tenant(as), f.owner[as], "owner", f.p.ID, work.ProjectMemberInput{IdentityID: f.outside[as].String(), Role: "member"})
+			return isolation.One(err)
+		}},
+		// B names A's project member; A, for its control, its own organization member outside the project.
+		{Name: "add A's member", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			id := map[isolation.Side]uuid.UUID{isolation.A: f.outside[isolation.A], isolation.B: f.member[isolation.A]}[as]
+			_, err := f.m.Add(ctx, f.Tenant(as), f.owner[as], "owner", f.p.ID, work.ProjectMemberInput{IdentityID: id.String(), Role: "member"})
+			return isolation.One(err)
+		}},
+		{Name: "set role", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			_, err := f.m.SetRole(ctx, f.Tenant(as), f.owner[as], "owner", f.p.ID, f.member[isolation.A], work.ProjectRoleInput{Role: "member"})
+			return isolation.One(err)
+		}},
+		{Name: "set role to admin", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			_, err := f.m.SetRole(ctx, f.Tenant(as), f.owner[as], "owner", f.p.ID, f.member[isolation.A], work.ProjectRoleInput{Role: "admin"})
+			return isolation.One(err)
+		}},
+		{Name: "remove member", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			return isolation.One(f.m.Remove(ctx, f.Tenant(as), f.owner[as], "owner", f.p.ID, f.member[isolation.A]))
+		}},
+	}, append(projectListOps(), activityListOps()...)...),
+	Check: func(t *testing.T, d *dbtest.Database, f *projectsFixture) {
+		ctx, a := context.Background(), f.Tenant(isolation.A)
+		if still, err := f.s.Get(ctx, a, f.p.ID); err != nil || still.Name != "A's secret" {
+			t.Errorf("A's project after B's attempt: %+v, %v", still, err)
+		}
+		if members, err := f.m.List(ctx, a, f.p.ID, page.Request{Limit: 10}); err != nil || len(members.Items) != 2 {
+			t.Errorf("A's members after B's attempt: %+v, %v", members, err)
+		}
+		if _, err := f.s.Get(ctx, a, f.gone.ID); !errors.Is(err, db.ErrNotFound) {
+			t.Errorf("A's deleted project came back: %v", err)
+		}
+	},
+})
+
+// projectListOps are B's project lists with every filter and ordering, each naming A's things where it can.
+func projectListOps() []isolation.Op[*projectsFixture] {
+	var ops []isolation.Op[*projectsFixture]
+	for _, raw := range []string{"", "archived=true", "q=secret", "member=", "order=name", "order=-updated"} {
+		ops = append(ops, isolation.Op[*projectsFixture]{Name: "list ?" + raw, Want: isolation.Nothing,
+			Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+				q := raw
+				if q == "member=" {
+					q += f.owner[isolation.A].String()
 				}
-			}
-			for _, q := range []string{"", "archived=true", "q=secret", "member=" + actor.String(), "order=name", "order=-updated"} {
-				l, err := s.List(ctx, b, query(t, q))
-				if err != nil || len(l.Items) != 0 {
-					t.Errorf("B lists %d projects with ?%s (%v), want none", len(l.Items), q, err)
-				}
-			}
-			for _, raw := range []string{"", "entity_id=" + p.ID.String(), "actor=" + actor.String(), "entity_type=project"} {
-				v, _ := url.ParseQuery(raw)
-				q, err := work.ParseActivityQuery(v)
+				v, err := url.ParseQuery(q)
 				if err != nil {
-					t.Fatal(err)
+					return 0, err
 				}
-				l, err := trail.List(ctx, b, q)
-				if err != nil || len(l.Items) != 0 {
-					t.Errorf("B reads %d activity rows with ?%s (%v), want none", len(l.Items), raw, err)
+				pq, err := work.ParseProjectQuery(v)
+				if err != nil {
+					return 0, err
 				}
-			}
-			still, err := s.Get(ctx, a, p.ID)
-			if err != nil || still.Name != "A's secret" {
-				t.Fatalf("A's project after B's attempts: %+v, %v", still, err)
-			}
-			members, err := m.List(ctx, a, p.ID, page.Request{Limit: 10})
-			if err != nil || len(members.Items) != 2 {
-				t.Fatalf("A's members after B's attempts: %+v, %v", members, err)
-			}
-			if _, err := s.Get(ctx, a, gone.ID); !errors.Is(err, db.ErrNotFound) {
-				t.Fatalf("A's deleted project came back: %v", err)
-			}
-		})
+				l, err := f.s.List(ctx, f.Tenant(as), pq)
+				return isolation.Len(l.Items, err)
+			}})
 	}
+	return ops
+}
+
+// activityListOps are B's reads of the activity trail, filtered by A's project, A's actor and entity type.
+func activityListOps() []isolation.Op[*projectsFixture] {
+	var ops []isolation.Op[*projectsFixture]
+	for _, raw := range []string{"", "entity_id=", "actor=", "entity_type=project"} {
+		ops = append(ops, isolation.Op[*projectsFixture]{Name: "activity ?" + raw, Want: isolation.Nothing,
+			Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+				q := raw
+				switch q {
+				case "entity_id=":
+					q += f.p.ID.String()
+				case "actor=":
+					q += f.owner[isolation.A].String()
+				}
+				v, err := url.ParseQuery(q)
+				if err != nil {
+					return 0, err
+				}
+				aq, err := work.ParseActivityQuery(v)
+				if err != nil {
+					return 0, err
+				}
+				l, err := f.trail.List(ctx, f.Tenant(as), aq)
+				return isolation.Len(l.Items, err)
+			}})
+	}
+	return ops
 }
 
 // walkProjects lists every page of q, creating a project between pages, and returns the ids in the order

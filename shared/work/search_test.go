@@ -12,6 +12,7 @@ import (
 
 	"github.com/coditect/hyperscale/schema"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
@@ -38,7 +39,12 @@ type searchFixture struct {
 
 func newSearchFixture(t *testing.T) searchFixture {
 	t.Helper()
-	d := dbtest.New(t)
+	return newSearchFixtureIn(t, dbtest.New(t))
+}
+
+// newSearchFixtureIn writes the search fixture into d, as a new organization.
+func newSearchFixtureIn(t *testing.T, d *dbtest.Database) searchFixture {
+	t.Helper()
 	f := searchFixture{d: d, org: newTaskOrg(t, d), search: work.NewSearch(d.DB.Tenants), projects: work.NewProjects(d.DB.Tenants),
 		tasks: work.NewTasks(d.DB.Directory, d.DB.Tenants), comments: work.NewComments(d.DB.Tenants)}
 	ctx := context.Background()
@@ -329,28 +335,60 @@ func TestSearchCursorBelongsToItsQuery(t *testing.T) {
 	}
 }
 
-// TestSearchAnotherTenantSeesNothing: tenant B finds none of A's things, by any of their words, through the
-// application role and through the owner (which bypasses row-level security), so the query's own tenant
-// filter holds without RLS behind it.
-func TestSearchAnotherTenantSeesNothing(t *testing.T) {
-	t.Parallel()
-	f := newSearchFixture(t)
-	other := newTaskOrg(t, f.d)
-	if _, err := f.projects.Create(context.Background(), other.tenant, other.owner, work.ProjectInput{Name: "B's own invoices"}); err != nil {
-		t.Fatal(err)
-	}
-	for name, s := range map[string]*work.Search{"app role": f.search, "owner": work.NewSearch(f.d.OwnerDB.Tenants)} {
-		for _, q := range []string{"q=invoice", "q=android", "q=andr", "q=payment", "q=acme", "q=overdue"} {
-			for _, r := range f.page(t, s, other.tenant, q).Items {
-				if r.Title != "B's own invoices" {
-					t.Errorf("%s: B's ?%s found %+v", name, q, r)
+// searchIsolation is the search fixture as tenant A and, as tenant B, an organization with one project of its
+// own whose name shares A's words.
+type searchIsolation struct {
+	isolation.Tenants
+	f      searchFixture
+	search *work.Search
+}
+
+// Search finds tenant B none of A's things, by any of their words, through both walls of the isolation suite.
+var _ = isolation.Register(isolation.Case[*searchIsolation]{
+	Name:   "search",
+	Stores: []string{"Search"},
+	Tables: []string{"tenant.search_terms"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *searchIsolation {
+		f := newSearchFixtureIn(t, d)
+		other := newTaskOrg(t, d)
+		if _, err := f.projects.Create(context.Background(), other.tenant, other.owner, work.ProjectInput{Name: "B's own invoices"}); err != nil {
+			t.Fatal(err)
+		}
+		return &searchIsolation{Tenants: isolation.Tenants{f.org.tenant, other.tenant}, f: f, search: work.NewSearch(w.DB.Tenants)}
+	},
+	Ops: searchOps(),
+	Check: func(t *testing.T, d *dbtest.Database, x *searchIsolation) {
+		if got := x.f.page(t, x.search, x.Tenant(isolation.A), "q=invoice").Items; len(got) != 5 {
+			t.Errorf("A finds %d, want 5 (and not B's)", len(got))
+		}
+	},
+})
+
+// searchOps search for each of A's words; Run counts the results that are not B's own project.
+func searchOps() []isolation.Op[*searchIsolation] {
+	var ops []isolation.Op[*searchIsolation]
+	for _, q := range []string{"q=invoice", "q=android", "q=andr", "q=payment", "q=acme", "q=overdue"} {
+		ops = append(ops, isolation.Op[*searchIsolation]{Name: q, Want: isolation.Nothing,
+			Run: func(ctx context.Context, x *searchIsolation, as isolation.Side) (int, error) {
+				v, err := url.ParseQuery(q)
+				if err != nil {
+					return 0, err
 				}
-			}
-		}
-		if got := f.page(t, s, f.org.tenant, "q=invoice").Items; len(got) != 5 {
-			t.Errorf("%s: A finds %d, want 5 (and not B's)", name, len(got))
-		}
+				sq, err := work.ParseSearchQuery(v)
+				if err != nil {
+					return 0, err
+				}
+				pg, err := x.search.Find(ctx, x.Tenant(as), sq)
+				n := 0
+				for _, r := range pg.Items {
+					if r.Title != "B's own invoices" {
+						n++
+					}
+				}
+				return n, err
+			}})
 	}
+	return ops
 }
 
 // TestSearchRowsMatchBackfill checks that the rows the stores write are exactly those BackfillSQL computes

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
@@ -416,65 +417,90 @@ func TestTasksFollowTheirProject(t *testing.T) {
 	}
 }
 
-// TestTasksAnotherTenantSeesNothing runs every store method as tenant B against tenant A's project and task,
-// once as the application role and once as the owner, which bypasses RLS, so the tenant filter of each query
-// is shown to hold on its own.
-func TestTasksAnotherTenantSeesNothing(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	for _, wall := range []struct {
-		name string
-		db   *db.DB
-	}{
-		{"application role", d.DB},
-		{"owner without RLS", d.OwnerDB},
+// tasksFixture is an organization with a project on each side, and A's task, assigned to A's member and
+// labelled "secret".
+type tasksFixture struct {
+	isolation.Tenants
+	s   *work.Tasks
+	org [2]taskOrg
+	tk  work.Task
+}
+
+// The task store shows tenant B nothing of A's tasks: every method run as B on A's project and task, and B's
+// own lists filtered by A's label and assignee, through both walls of the isolation suite.
+var _ = isolation.Register(isolation.Case[*tasksFixture]{
+	Name:   "tasks",
+	Stores: []string{"Tasks"},
+	Tables: []string{"tenant.tasks", "tenant.task_labels"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *tasksFixture {
+		f := &tasksFixture{s: work.NewTasks(w.DB.Directory, w.DB.Tenants), org: [2]taskOrg{newTaskOrg(t, d), newTaskOrg(t, d)}}
+		f.Tenants = isolation.Tenants{f.org[0].tenant, f.org[1].tenant}
+		a := f.org[isolation.A]
+		var err error
+		f.tk, err = f.s.Create(context.Background(), a.tenant, a.owner, a.project, work.TaskInput{Title: "A's secret", Labels: []string{"secret"}, AssigneeID: str(a.member.String())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	},
+	Ops: append([]isolation.Op[*tasksFixture]{
+		{Name: "create in A's project", Run: func(ctx context.Context, f *tasksFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Create(ctx, f.Tenant(as), f.org[as].owner, f.org[isolation.A].project, work.TaskInput{Title: "planted"})
+			return isolation.One(err)
+		}},
+		{Name: "list A's project", Run: func(ctx context.Context, f *tasksFixture, as isolation.Side) (int, error) {
+			l, err := f.s.List(ctx, f.Tenant(as), f.org[isolation.A].project, work.TaskQuery{})
+			return isolation.Len(l.Items, err)
+		}},
+		{Name: "get", Run: func(ctx context.Context, f *tasksFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Get(ctx, f.Tenant(as), f.tk.ID)
+			return isolation.One(err)
+		}},
+		{Name: "replace", Run: func(ctx context.Context, f *tasksFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Replace(ctx, f.Tenant(as), f.org[as].owner, f.tk.ID, work.TaskInput{Title: "taken"}, work.IfMatch{})
+			return isolation.One(err)
+		}},
+		{Name: "patch", Run: func(ctx context.Context, f *tasksFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Patch(ctx, f.Tenant(as), f.org[as].owner, f.tk.ID, work.TaskPatch{Title: work.Given("taken")}, work.IfMatch{Any: true})
+			return isolation.One(err)
+		}},
+		{Name: "delete", Run: func(ctx context.Context, f *tasksFixture, as isolation.Side) (int, error) {
+			return isolation.One(f.s.Delete(ctx, f.Tenant(as), f.org[as].owner, f.tk.ID, work.IfMatch{}))
+		}},
+		// A's member is no assignee in B.
+		{Name: "assign A's member", Run: func(ctx context.Context, f *tasksFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Create(ctx, f.Tenant(as), f.org[as].owner, f.org[as].project, work.TaskInput{Title: "t", AssigneeID: str(f.org[isolation.A].member.String())})
+			return isolation.One(err)
+		}, Judge: func(n int, err error) error {
+			if !slices.Equal(valid.Fields(err), []string{"assignee_id"}) {
+				return fmt.Errorf("%d, %v; want assignee_id refused", n, err)
+			}
+			return nil
+		}},
+	}, taskListOps()...),
+	Check: func(t *testing.T, d *dbtest.Database, f *tasksFixture) {
+		still, err := f.s.Get(context.Background(), f.Tenant(isolation.A), f.tk.ID)
+		if err != nil || still.Title != "A's secret" || still.Version != 1 {
+			t.Errorf("A's task after B's attempt: %+v, %v", still, err)
+		}
+	},
+})
+
+// taskListOps list B's own project (A's, for the control) with no filter, A's label and A's assignee.
+func taskListOps() []isolation.Op[*tasksFixture] {
+	var ops []isolation.Op[*tasksFixture]
+	for name, q := range map[string]func(f *tasksFixture) work.TaskQuery{
+		"list own project":                 func(*tasksFixture) work.TaskQuery { return work.TaskQuery{} },
+		"list own project by A's label":    func(*tasksFixture) work.TaskQuery { return work.TaskQuery{Labels: []string{"secret"}} },
+		"list own project by A's assignee": func(f *tasksFixture) work.TaskQuery { return work.TaskQuery{AssigneeID: &f.org[isolation.A].member} },
 	} {
-		t.Run(wall.name, func(t *testing.T) {
-			s := work.NewTasks(wall.db.Directory, wall.db.Tenants)
-			a, b := newTaskOrg(t, d), newTaskOrg(t, d)
-			tk, err := s.Create(ctx, a.tenant, a.owner, a.project, work.TaskInput{Title: "A's secret", Labels: []string{"secret"}, AssigneeID: str(a.member.String())})
-			if err != nil {
-				t.Fatal(err)
-			}
-			calls := map[string]func() error{
-				"create in A's project": func() error {
-					_, err := s.Create(ctx, b.tenant, b.owner, a.project, work.TaskInput{Title: "planted"})
-					return err
-				},
-				"list A's project": func() error { _, err := s.List(ctx, b.tenant, a.project, work.TaskQuery{}); return err },
-				"get":              func() error { _, err := s.Get(ctx, b.tenant, tk.ID); return err },
-				"replace": func() error {
-					_, err := s.Replace(ctx, b.tenant, b.owner, tk.ID, work.TaskInput{Title: "taken"}, work.IfMatch{})
-					return err
-				},
-				"patch": func() error {
-					_, err := s.Patch(ctx, b.tenant, b.owner, tk.ID, work.TaskPatch{Title: work.Given("taken")}, work.IfMatch{Any: true})
-					return err
-				},
-				"delete": func() error { return s.Delete(ctx, b.tenant, b.owner, tk.ID, work.IfMatch{}) },
-			}
-			for name, call := range calls {
-				if err := call(); !errors.Is(err, db.ErrNotFound) {
-					t.Errorf("%s: got %v, want not found", name, err)
-				}
-			}
-			// B's own project lists nothing of A's, whatever the filter, and A's member is no assignee in B.
-			for _, q := range []work.TaskQuery{{}, {Labels: []string{"secret"}}, {AssigneeID: &a.member}} {
-				l, err := s.List(ctx, b.tenant, b.project, q)
-				if err != nil || len(l.Items) != 0 {
-					t.Errorf("B lists %d tasks (%v) with %+v, want none", len(l.Items), err, q)
-				}
-			}
-			if _, err := s.Create(ctx, b.tenant, b.owner, b.project, work.TaskInput{Title: "t", AssigneeID: str(a.member.String())}); !slices.Equal(valid.Fields(err), []string{"assignee_id"}) {
-				t.Errorf("B assigns A's member: %v, want assignee_id refused", err)
-			}
-			still, err := s.Get(ctx, a.tenant, tk.ID)
-			if err != nil || still.Title != "A's secret" || still.Version != 1 {
-				t.Fatalf("A's task after B's attempts: %+v, %v", still, err)
-			}
-		})
+		ops = append(ops, isolation.Op[*tasksFixture]{Name: name, Want: isolation.Nothing,
+			Run: func(ctx context.Context, f *tasksFixture, as isolation.Side) (int, error) {
+				l, err := f.s.List(ctx, f.Tenant(as), f.org[as].project, q(f))
+				return isolation.Len(l.Items, err)
+			}})
 	}
+	return ops
 }
 
 func TestTaskListFiltersAndOrders(t *testing.T) {
