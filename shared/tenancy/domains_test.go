@@ -11,6 +11,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/google/uuid"
 )
@@ -274,45 +275,55 @@ func TestDomainLimit(t *testing.T) {
 	}
 }
 
-// B's calls on A's domain find nothing, also as the owner role (the directory has no row-level security, so
-// the tenant filter in each query is the whole wall).
-func TestDomainsAnotherTenantSeesNothing(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	for _, wall := range []struct {
-		name string
-		db   *db.DB
-	}{{"application role", d.DB}, {"owner", d.OwnerDB}} {
-		t.Run(wall.name, func(t *testing.T) {
-			dns := &fakeDNS{}
-			s := tenancy.NewDomains(wall.db.Directory, wall.db.Tenants, dns, errorLog(t))
-			prefix := map[bool]string{true: "app", false: "own"}[wall.db == d.DB]
-			a, b := newOrg(t, d, prefix+"-alpha"), newOrg(t, d, prefix+"-bravo")
-			dom, err := s.Add(ctx, a, uuid.New(), tenancy.DomainInput{Domain: prefix + ".alpha.example"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			dns.set(dom.Verification.Name, dom.Verification.Value) // B's verify must fail on the tenant, not on DNS
-			for name, call := range map[string]func() error{
-				"get":    func() error { _, err := s.Get(ctx, b, dom.ID); return err },
-				"verify": func() error { _, err := s.Verify(ctx, b, uuid.New(), dom.ID); return err },
-				"remove": func() error { return s.Remove(ctx, b, uuid.New(), dom.ID) },
-			} {
-				if err := call(); !errors.Is(err, db.ErrNotFound) {
-					t.Fatalf("B's %s of A's domain: %v, want not found", name, err)
-				}
-			}
-			if l, err := s.List(ctx, b); err != nil || len(l) != 0 {
-				t.Fatalf("B lists %+v (%v), want nothing", l, err)
-			}
-			still, err := s.Get(ctx, a, dom.ID)
-			if err != nil || still.Verified {
-				t.Fatalf("A's domain after B's attempts: %+v, %v; want it there, unverified", still, err)
-			}
-			if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1`, b); n != 0 {
-				t.Fatalf("B's attempts emitted %d events", n)
-			}
-		})
-	}
+// domainsFixture is A's claimed, unverified domain, whose TXT record is published so that only the tenant
+// check can stop a verification.
+type domainsFixture struct {
+	isolation.Tenants
+	s   *tenancy.Domains
+	dom tenancy.Domain
 }
+
+// B's calls on A's domain find nothing, through both walls of the isolation suite (the directory has no
+// row-level security, so the tenant filter in each query is the whole wall).
+var _ = isolation.Register(isolation.Case[*domainsFixture]{
+	Name:   "verified domains",
+	Stores: []string{"Domains"},
+	Tables: []string{"directory.domains"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *domainsFixture {
+		suffix := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+		dns := &fakeDNS{}
+		f := &domainsFixture{Tenants: isolation.Tenants{newOrg(t, d, "alpha-"+suffix), newOrg(t, d, "bravo-"+suffix)},
+			s: tenancy.NewDomains(w.DB.Directory, w.DB.Tenants, dns, errorLog(t))}
+		var err error
+		if f.dom, err = f.s.Add(context.Background(), f.Tenant(isolation.A), uuid.New(), tenancy.DomainInput{Domain: suffix + ".alpha.example"}); err != nil {
+			t.Fatal(err)
+		}
+		dns.set(f.dom.Verification.Name, f.dom.Verification.Value) // B's verify must fail on the tenant, not on DNS
+		return f
+	},
+	Ops: []isolation.Op[*domainsFixture]{
+		{Name: "get", Run: func(ctx context.Context, f *domainsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Get(ctx, f.Tenant(as), f.dom.ID)
+			return isolation.One(err)
+		}},
+		{Name: "verify", Run: func(ctx context.Context, f *domainsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Verify(ctx, f.Tenant(as), uuid.New(), f.dom.ID)
+			return isolation.One(err)
+		}},
+		{Name: "remove", Run: func(ctx context.Context, f *domainsFixture, as isolation.Side) (int, error) {
+			return isolation.One(f.s.Remove(ctx, f.Tenant(as), uuid.New(), f.dom.ID))
+		}},
+		{Name: "list", Want: isolation.Nothing, Run: func(ctx context.Context, f *domainsFixture, as isolation.Side) (int, error) {
+			return isolation.Len(f.s.List(ctx, f.Tenant(as)))
+		}},
+	},
+	Check: func(t *testing.T, d *dbtest.Database, f *domainsFixture) {
+		still, err := f.s.Get(context.Background(), f.Tenant(isolation.A), f.dom.ID)
+		if err != nil || still.Verified {
+			t.Errorf("A's domain after B's attempt: %+v, %v; want it there, unverified", still, err)
+		}
+		if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1`, f.Tenant(isolation.B)); n != 0 {
+			t.Errorf("B's attempt emitted %d events", n)
+		}
+	},
+})

@@ -3,12 +3,14 @@ package tenancy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -132,34 +134,53 @@ func TestOrganizationGetAndRename(t *testing.T) {
 	}
 }
 
-// Each organization reads and renames only itself, also as the owner role, which bypasses row-level security.
-func TestOrganizationAnotherTenantSeesNothing(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	for _, wall := range []struct {
-		name string
-		db   *db.DB
-	}{{"application role", d.DB}, {"owner without RLS", d.OwnerDB}} {
-		t.Run(wall.name, func(t *testing.T) {
-			s := tenancy.NewOrganizations(wall.db.Directory, wall.db.Tenants, errorLog(t))
-			prefix := map[bool]string{true: "app", false: "own"}[wall.db == d.DB]
-			a, b := newOrg(t, d, prefix+"-alpha"), newOrg(t, d, prefix+"-bravo")
-			got, err := s.Get(ctx, b)
-			if err != nil || got.ID != b || got.Slug != prefix+"-bravo" {
-				t.Fatalf("B reads %+v (%v), want itself", got, err)
+// orgsFixture is two organizations.
+type orgsFixture struct {
+	isolation.Tenants
+	s     *tenancy.Organizations
+	slugs [2]string
+}
+
+// Each organization reads and renames only itself, through both walls of the isolation suite. Run counts
+// A's organizations the call returned.
+var _ = isolation.Register(isolation.Case[*orgsFixture]{
+	Name:   "organizations",
+	Stores: []string{"Organizations"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *orgsFixture {
+		suffix := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+		f := &orgsFixture{s: tenancy.NewOrganizations(w.DB.Directory, w.DB.Tenants, errorLog(t)), slugs: [2]string{"alpha-" + suffix, "bravo-" + suffix}}
+		f.Tenants = isolation.Tenants{newOrg(t, d, f.slugs[0]), newOrg(t, d, f.slugs[1])}
+		return f
+	},
+	Ops: []isolation.Op[*orgsFixture]{
+		{Name: "get", Want: isolation.Nothing, Run: func(ctx context.Context, f *orgsFixture, as isolation.Side) (int, error) {
+			got, err := f.s.Get(ctx, f.Tenant(as))
+			if err == nil && (got.ID != f.Tenant(as) || got.Slug != f.slugs[as]) {
+				return 0, fmt.Errorf("%s reads %+v, want itself", as, got)
 			}
-			if _, err := s.Rename(ctx, b, uuid.New(), tenancy.TenantInput{Name: "Bravo renamed"}); err != nil {
-				t.Fatal(err)
-			}
-			if ga, err := s.Get(ctx, a); err != nil || ga.Name != "Org "+prefix+"-alpha" {
-				t.Fatalf("A after B's rename: %+v, %v", ga, err)
-			}
-			if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1 OR data->>'tenant_id' = $1::text`, a); n != 0 {
-				t.Fatalf("B's rename left %d events with A", n)
-			}
-		})
+			return boolCount(got.ID == f.Tenant(isolation.A)), err
+		}},
+		{Name: "rename", Want: isolation.Nothing, Run: func(ctx context.Context, f *orgsFixture, as isolation.Side) (int, error) {
+			got, err := f.s.Rename(ctx, f.Tenant(as), uuid.New(), tenancy.TenantInput{Name: as.String() + " renamed"})
+			return boolCount(got.ID == f.Tenant(isolation.A)), err
+		}},
+	},
+	Check: func(t *testing.T, d *dbtest.Database, f *orgsFixture) {
+		a := f.Tenant(isolation.A)
+		if ga, err := f.s.Get(context.Background(), a); err != nil || ga.Name != "Org "+f.slugs[0] {
+			t.Errorf("A after B's call: %+v, %v", ga, err)
+		}
+		if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1 OR data->>'tenant_id' = $1::text`, a); n != 0 {
+			t.Errorf("B's call left %d events with A", n)
+		}
+	},
+})
+
+func boolCount(b bool) int {
+	if b {
+		return 1
 	}
+	return 0
 }
 
 // The directory's commit decides a rename; a tenant store that fails afterwards is logged, not reported.

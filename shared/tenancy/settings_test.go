@@ -12,8 +12,10 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coditect/hyperscale/shared/tenancy"
+	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 )
 
@@ -299,45 +301,71 @@ func sameJSONText(t *testing.T, a, b string) bool {
 	return string(xs) == string(ys)
 }
 
-// Each organization reads and replaces only its own settings: B reads its defaults, not A's row, also as the
-// owner role, which bypasses row-level security.
-func TestSettingsAnotherTenantSeesNothing(t *testing.T) {
+// settingsFixture is A's settings, with a feature and an SSO connection, and the inputs B's calls send.
+type settingsFixture struct {
+	isolation.Tenants
+	d             *dbtest.Database
+	s             *tenancy.SettingsStore
+	masked, limit tenancy.SettingsInput
+}
+
+// Each organization reads and replaces only its own settings, through both walls of the isolation suite.
+var _ = isolation.Register(isolation.Case[*settingsFixture]{
+	Name:   "settings",
+	Stores: []string{"SettingsStore"},
+	Tables: []string{"tenant.settings"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *settingsFixture {
+		f := &settingsFixture{Tenants: isolation.NewTenants(), d: d, s: tenancy.NewSettingsStore(w.DB.Tenants, true),
+			masked: settingsInput(t, `{"sso":`+strings.Replace(localConnection, "dev-secret", tenancy.MaskedSecret, 1)+`}`),
+			limit:  settingsInput(t, `{"limits":{"b_only":1}}`)}
+		if _, err := f.s.Replace(context.Background(), f.Tenant(isolation.A), uuid.New(), settingsInput(t, `{"features":{"a_only":true},"sso":`+localConnection+`}`)); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	},
+	Ops: []isolation.Op[*settingsFixture]{
+		// B reads its defaults, not A's row. Run counts A's feature and connection in what it read.
+		{Name: "get", Want: isolation.Nothing, Run: func(ctx context.Context, f *settingsFixture, as isolation.Side) (int, error) {
+			got, err := f.s.Get(ctx, f.Tenant(as))
+			return boolCount(got.Features["a_only"]) + boolCount(got.SSO != nil), err
+		}},
+		// B's masked secret cannot reach A's stored one; A's keeps its own.
+		{Name: "replace with a masked secret", Run: func(ctx context.Context, f *settingsFixture, as isolation.Side) (int, error) {
+			_, err := f.s.Replace(ctx, f.Tenant(as), uuid.New(), f.masked)
+			return isolation.One(err)
+		}, Judge: func(n int, err error) error {
+			if got := strings.Join(valid.Fields(err), ","); got != "sso.client_secret" {
+				return fmt.Errorf("B's masked secret: %d, %v; want sso.client_secret refused", n, err)
+			}
+			return nil
+		}},
+		// Run counts A's rows the replacement wrote.
+		{Name: "replace", Want: isolation.Nothing, Run: func(ctx context.Context, f *settingsFixture, as isolation.Side) (int, error) {
+			if _, err := f.s.Replace(ctx, f.Tenant(as), uuid.New(), f.limit); err != nil {
+				return 0, err
+			}
+			var n int
+			err := f.d.Owner.QueryRow(ctx, `SELECT count(*) FROM tenant.settings WHERE tenant_id = $1 AND limits ? 'b_only'`, f.Tenant(isolation.A)).Scan(&n)
+			return n, err
+		}},
+	},
+	Check: func(t *testing.T, d *dbtest.Database, f *settingsFixture) {
+		a := f.Tenant(isolation.A)
+		ga, err := f.s.Get(context.Background(), a)
+		if err != nil || !ga.Features["a_only"] || len(ga.Limits) != 0 || ga.SSO == nil {
+			t.Errorf("A after B's call: %+v, %v", ga, err)
+		}
+		if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1`, a); n != 1 {
+			t.Errorf("A has %d events, want only its own one", n)
+		}
+	},
+})
+
+// Without a tenant context, row-level security shows the application role nothing.
+func TestSettingsWithoutATenant(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	d := dbtest.New(t)
-	for _, wall := range []struct {
-		name    string
-		tenants *db.Tenants
-	}{{"application role", d.DB.Tenants}, {"owner without RLS", d.OwnerDB.Tenants}} {
-		t.Run(wall.name, func(t *testing.T) {
-			s := tenancy.NewSettingsStore(wall.tenants, true)
-			a, b := uuid.New(), uuid.New()
-			if _, err := s.Replace(ctx, a, uuid.New(), settingsInput(t, `{"features":{"a_only":true},"sso":`+localConnection+`}`)); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Get(ctx, b)
-			if err != nil || got.SSO != nil || len(got.Features) != 0 {
-				t.Fatalf("B reads %+v (%v), want its defaults", got, err)
-			}
-			// B's masked secret cannot reach A's stored one.
-			masked := `{"sso":` + strings.Replace(localConnection, "dev-secret", tenancy.MaskedSecret, 1) + `}`
-			if _, err := s.Replace(ctx, b, uuid.New(), settingsInput(t, masked)); strings.Join(fields(t, err), ",") != "sso.client_secret" {
-				t.Fatalf("B's masked secret: %v", err)
-			}
-			if _, err := s.Replace(ctx, b, uuid.New(), settingsInput(t, `{"limits":{"b_only":1}}`)); err != nil {
-				t.Fatal(err)
-			}
-			ga, err := s.Get(ctx, a)
-			if err != nil || !ga.Features["a_only"] || len(ga.Limits) != 0 || ga.SSO == nil {
-				t.Fatalf("A after B's replacement: %+v, %v", ga, err)
-			}
-			if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1`, a); n != 1 {
-				t.Fatalf("A has %d events, want only its own one", n)
-			}
-		})
-	}
-	// Without a tenant context, row-level security shows the application role nothing.
-	if _, err := tenancy.NewSettingsStore(d.DB.Tenants, true).Get(ctx, uuid.Nil); !errors.Is(err, db.ErrNotFound) {
+	if _, err := tenancy.NewSettingsStore(d.DB.Tenants, true).Get(context.Background(), uuid.Nil); !errors.Is(err, db.ErrNotFound) {
 		t.Fatalf("Get without a tenant: %v, want not found", err)
 	}
 }
