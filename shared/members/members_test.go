@@ -12,6 +12,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/members"
 	"github.com/coditect/hyperscale/shared/page"
@@ -533,87 +534,130 @@ func TestRemoveRevokesTheMembersSessionsThere(t *testing.T) {
 	}
 }
 
-// TestAnotherTenantSeesNothing runs every store method as tenant B against tenant A's members and invitations,
-// once as the application role and once as the owner (the directory has no row-level security, so the tenant
-// filter in each query is the only wall either way).
-func TestAnotherTenantSeesNothing(t *testing.T) {
-	t.Parallel()
-	d := dbtest.New(t)
-	for _, wall := range []struct {
-		name    string
-		handles *db.DB
-	}{
-		{"application role", d.DB},
-		{"owner", d.OwnerDB},
-	} {
-		t.Run(wall.name, func(t *testing.T) {
-			ctx := context.Background()
-			f := withHandles(t, d, wall.handles)
-			suffix := strings.ReplaceAll(wall.name, " ", "-")
-			a, b := f.tenant("a-"+suffix), f.tenant("b-"+suffix)
-			aOwner, bOwner := f.member(a, "owner"), f.member(b, "owner")
-			aMember := f.member(a, "member")
-			now := time.Now()
-			inv, err := f.store.Invite(ctx, a, aOwner, members.InviteInput{Email: "carol-" + suffix + "@example.test", Role: "member"}, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tests := []struct {
-				name string
-				call func() error
-				want error
-			}{
-				{"get", func() error { _, err := f.store.Get(ctx, b, aMember); return err }, db.ErrNotFound},
-				{"profile", func() error { _, err := f.store.Profile(ctx, b, aMember); return err }, db.ErrNotFound},
-				{"update profile", func() error {
-					_, err := f.store.UpdateProfile(ctx, b, aMember, members.ProfileInput{Name: "taken"})
-					return err
-				}, db.ErrNotFound},
-				{"change role", func() error {
-					_, err := f.store.ChangeRole(ctx, b, bOwner, aMember, members.RoleInput{Role: "viewer"})
-					return err
-				}, db.ErrNotFound},
-				{"remove", func() error { return f.store.Remove(ctx, b, bOwner, aMember, now) }, db.ErrNotFound},
-				{"revoke", func() error { return f.store.Revoke(ctx, b, bOwner, inv.ID, now) }, db.ErrNotFound},
-				{"A's owner acting in B", func() error {
-					_, err := f.store.ChangeRole(ctx, b, aOwner, bOwner, members.RoleInput{Role: "viewer"})
-					return err
-				}, members.ErrForbidden},
-			}
-			for _, tc := range tests {
-				if err := tc.call(); !errors.Is(err, tc.want) {
-					t.Fatalf("%s: got %v, want %v", tc.name, err, tc.want)
-				}
-			}
-			if l, err := f.store.List(ctx, b, members.Filter{}, page.Request{Limit: 100}); err != nil || len(l.Items) != 1 || l.Items[0].ID != bOwner {
-				t.Fatalf("B lists %+v (%v), want only its owner", l.Items, err)
-			}
-			if l, err := f.store.List(ctx, b, members.Filter{Query: "example"}, page.Request{Limit: 100}); err != nil || len(l.Items) != 1 {
-				t.Fatalf("B's search finds %+v (%v), want only its owner", l.Items, err)
-			}
-			if l, err := f.store.Invitations(ctx, b, page.Request{Limit: 100}, now); err != nil || len(l.Items) != 0 {
-				t.Fatalf("B lists invitations %+v (%v), want none", l.Items, err)
-			}
-			// B may invite and add the same people: that touches only B.
-			if _, err := f.store.Invite(ctx, b, bOwner, members.InviteInput{Email: inv.Email, Role: "viewer"}, now); err != nil {
-				t.Fatalf("B inviting the email A invited: %v", err)
-			}
-			m, err := f.store.Get(ctx, a, aMember)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.store.Add(ctx, b, bOwner, members.AddInput{Email: m.Email, Role: "viewer"}); err != nil {
-				t.Fatalf("B adding A's member: %v", err)
-			}
-			if f.role(a, aMember) != "member" {
-				t.Fatalf("A's member's role became %s", f.role(a, aMember))
-			}
-			if l, err := f.store.Invitations(ctx, a, page.Request{Limit: 100}, now); err != nil || len(l.Items) != 1 || l.Items[0].ID != inv.ID {
-				t.Fatalf("A's invitations after B's attempts: %+v (%v)", l.Items, err)
-			}
-			if act, evs := f.trail(a); act != "invitation:created" || evs != "user.invited" {
-				t.Fatalf("A's trail after B's attempts: %q %q", act, evs)
-			}
-		})
+// membersFixture is an organization on each side with its owner, A's member and A's open invitation, and a
+// person outside both, whom A adds in its positive controls.
+type membersFixture struct {
+	isolation.Tenants
+	f                        *fixture
+	owner                    [2]uuid.UUID
+	aMember                  uuid.UUID
+	aMemberEmail, extraEmail string
+	inv                      members.Invitation
+	now                      time.Time
+}
+
+// The member store shows tenant B nothing of A's members and invitations, through both walls of the isolation
+// suite (the directory has no row-level security, so the tenant filter in each query is the only wall either
+// way). B may invite and add the same people: that touches only B.
+var _ = isolation.Register(isolation.Case[*membersFixture]{
+	Name:   "members and invitations",
+	Stores: []string{"Store"},
+	Tables: []string{"directory.memberships", "directory.invitations"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *membersFixture {
+		f := withHandles(t, d, w.DB)
+		suffix := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+		x := &membersFixture{Tenants: isolation.Tenants{f.tenant("a-" + suffix), f.tenant("b-" + suffix)}, f: f, now: time.Now()}
+		for _, side := range []isolation.Side{isolation.A, isolation.B} {
+			x.owner[side] = f.member(x.Tenant(side), "owner")
+		}
+		x.aMember = f.member(x.Tenant(isolation.A), "member")
+		x.extraEmail = "extra-" + suffix + "@example.test"
+		f.person(x.extraEmail, "Extra", true)
+		m, err := f.store.Get(context.Background(), x.Tenant(isolation.A), x.aMember)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.aMemberEmail = m.Email
+		x.inv, err = f.store.Invite(context.Background(), x.Tenant(isolation.A), x.owner[isolation.A], members.InviteInput{Email: "carol-" + suffix + "@example.test", Role: "member"}, x.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	},
+	Ops: []isolation.Op[*membersFixture]{
+		{Name: "get", Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			_, err := x.f.store.Get(ctx, x.Tenant(as), x.aMember)
+			return isolation.One(err)
+		}},
+		{Name: "profile", Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			_, err := x.f.store.Profile(ctx, x.Tenant(as), x.aMember)
+			return isolation.One(err)
+		}},
+		{Name: "update profile", Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			_, err := x.f.store.UpdateProfile(ctx, x.Tenant(as), x.aMember, members.ProfileInput{Name: "taken"})
+			return isolation.One(err)
+		}},
+		{Name: "change role", Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			_, err := x.f.store.ChangeRole(ctx, x.Tenant(as), x.owner[as], x.aMember, members.RoleInput{Role: "viewer"})
+			return isolation.One(err)
+		}},
+		{Name: "remove", Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			return isolation.One(x.f.store.Remove(ctx, x.Tenant(as), x.owner[as], x.aMember, x.now))
+		}},
+		{Name: "revoke", Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			return isolation.One(x.f.store.Revoke(ctx, x.Tenant(as), x.owner[as], x.inv.ID, x.now))
+		}},
+		// A's owner, acting in B, on B's owner; in A, on A's member.
+		{Name: "A's owner acting in B", WantErr: members.ErrForbidden, Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			target := map[isolation.Side]uuid.UUID{isolation.A: x.aMember, isolation.B: x.owner[isolation.B]}[as]
+			_, err := x.f.store.ChangeRole(ctx, x.Tenant(as), x.owner[isolation.A], target, members.RoleInput{Role: "viewer"})
+			return isolation.One(err)
+		}},
+		// Run counts the members listed besides the acting tenant's owner, who must be there.
+		{Name: "list", Want: isolation.Nothing, Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			return x.listed(ctx, as, members.Filter{})
+		}},
+		{Name: "search", Want: isolation.Nothing, Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			return x.listed(ctx, as, members.Filter{Query: "example"})
+		}},
+		{Name: "invitations", Want: isolation.Nothing, Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			l, err := x.f.store.Invitations(ctx, x.Tenant(as), page.Request{Limit: 100}, x.now)
+			return isolation.Len(l.Items, err)
+		}},
+		// B invites the email A invited (A, in its control, a new one): that succeeds and touches only B.
+		{Name: "invite A's invitee", Judge: succeeds, Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			email := map[isolation.Side]string{isolation.A: "new-" + x.inv.Email, isolation.B: x.inv.Email}[as]
+			_, err := x.f.store.Invite(ctx, x.Tenant(as), x.owner[as], members.InviteInput{Email: email, Role: "viewer"}, x.now)
+			return isolation.One(err)
+		}},
+		// B adds A's member (A, in its control, the outside person): that succeeds and touches only B.
+		{Name: "add A's member", Judge: succeeds, Run: func(ctx context.Context, x *membersFixture, as isolation.Side) (int, error) {
+			email := map[isolation.Side]string{isolation.A: x.extraEmail, isolation.B: x.aMemberEmail}[as]
+			_, err := x.f.store.Add(ctx, x.Tenant(as), x.owner[as], members.AddInput{Email: email, Role: "viewer"})
+			return isolation.One(err)
+		}},
+	},
+	Check: func(t *testing.T, d *dbtest.Database, x *membersFixture) {
+		ctx, a := context.Background(), x.Tenant(isolation.A)
+		if role := x.f.role(a, x.aMember); role != "member" {
+			t.Errorf("A's member's role became %s", role)
+		}
+		if l, err := x.f.store.Invitations(ctx, a, page.Request{Limit: 100}, x.now); err != nil || len(l.Items) != 1 || l.Items[0].ID != x.inv.ID {
+			t.Errorf("A's invitations after B's attempt: %+v (%v)", l.Items, err)
+		}
+		if act, evs := x.f.trail(a); act != "invitation:created" || evs != "user.invited" {
+			t.Errorf("A's trail after B's attempt: %q %q", act, evs)
+		}
+	},
+})
+
+// listed lists the acting tenant's members with filter and counts those besides its owner, who must be there.
+func (x *membersFixture) listed(ctx context.Context, as isolation.Side, filter members.Filter) (int, error) {
+	l, err := x.f.store.List(ctx, x.Tenant(as), filter, page.Request{Limit: 100})
+	if err != nil {
+		return 0, err
 	}
+	if !slices.ContainsFunc(l.Items, func(m members.Member) bool { return m.ID == x.owner[as] }) {
+		return 0, fmt.Errorf("%s lists %+v, without its owner", as, l.Items)
+	}
+	return len(l.Items) - 1, nil
+}
+
+// succeeds is the judgement of an operation B may do on its own side: it must work (the suite's fingerprint
+// shows that it left A's rows alone).
+func succeeds(n int, err error) error {
+	if err != nil || n != 1 {
+		return fmt.Errorf("%d, %v; want it to succeed, touching only B", n, err)
+	}
+	return nil
 }
