@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/idempotency"
 	"github.com/coditect/hyperscale/shared/token"
@@ -147,3 +148,42 @@ func TestReplay(t *testing.T) {
 		}
 	})
 }
+
+// keysFixture is a key A's caller used, answered and stored; B's caller is the same identity in tenant B.
+type keysFixture struct {
+	isolation.Tenants
+	h      http.Handler
+	caller [2]*token.Principal
+}
+
+// A key is replayed only to the organization that stored it, with or without row-level security: the same
+// identity, key and body in another organization runs afresh.
+var _ = isolation.Register(isolation.Case[*keysFixture]{
+	Name:   "idempotency keys",
+	Stores: []string{"Keys"},
+	Tables: []string{"tenant.idempotency_keys"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *keysFixture {
+		f := &keysFixture{Tenants: isolation.NewTenants(), h: idempotency.New(w.DB.Directory, w.DB.Tenants).Handler(&counter{status: http.StatusCreated})}
+		identity := uuid.New()
+		for _, side := range []isolation.Side{isolation.A, isolation.B} {
+			f.caller[side] = &token.Principal{IdentityID: identity, TenantID: f.Tenant(side), Role: "member"}
+		}
+		if res := send(f.h, f.caller[isolation.A], "shared-key", `{}`); res.Code != http.StatusCreated {
+			t.Fatalf("A's first request: %d %s", res.Code, res.Body)
+		}
+		return f
+	},
+	Ops: []isolation.Op[*keysFixture]{
+		// Run counts replays of A's answer.
+		{Name: "replay", Want: isolation.Nothing, Run: func(ctx context.Context, f *keysFixture, as isolation.Side) (int, error) {
+			res := send(f.h, f.caller[as], "shared-key", `{}`)
+			if res.Code != http.StatusCreated {
+				return 0, fmt.Errorf("%d %s", res.Code, res.Body)
+			}
+			if res.Header().Get("Idempotent-Replayed") == "true" {
+				return 1, nil
+			}
+			return 0, nil
+		}},
+	},
+})

@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
+	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -241,28 +243,53 @@ func mustSign(t *testing.T, g *sso.StateSigner, s sso.State) string {
 	return raw
 }
 
-// TestLoadConnection reads a connection from the tenant's settings, and shows another tenant sees nothing,
-// with row-level security and (as the owner) without it.
-func TestLoadConnection(t *testing.T) {
+// connectionFixture is A's enabled connection in its settings, tenant B without settings, and a third tenant
+// whose settings row has no connection.
+type connectionFixture struct {
+	isolation.Tenants
+	tenants *db.Tenants
+	empty   uuid.UUID
+}
+
+// LoadConnection reads a connection from the tenant's settings, and another tenant sees nothing of it, with
+// row-level security and (as the owner) without it.
+var _ = isolation.Register(isolation.Case[*connectionFixture]{
+	Name:   "SSO connections",
+	Tables: []string{"tenant.settings"},
+	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *connectionFixture {
+		f := &connectionFixture{Tenants: isolation.NewTenants(), tenants: w.DB.Tenants, empty: uuid.New()}
+		conn := sso.Connection{Enabled: true, Issuer: "https://idp.example.com", ClientID: "client",
+			ClientSecret: "secret://projects/p/secrets/s/versions/1", AllowedDomains: []string{"example.com"}, DefaultRole: "viewer"}
+		data, _ := json.Marshal(conn)
+		if _, err := d.Owner.Exec(context.Background(), `INSERT INTO tenant.settings (tenant_id, sso) VALUES ($1, $2), ($3, NULL)`, f.Tenant(isolation.A), data, f.empty); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	},
+	Ops: []isolation.Op[*connectionFixture]{
+		{Name: "load", Run: func(ctx context.Context, f *connectionFixture, as isolation.Side) (int, error) {
+			return loadConnection(ctx, f.tenants, f.Tenant(as))
+		}},
+		{Name: "load with settings but no connection", Run: func(ctx context.Context, f *connectionFixture, as isolation.Side) (int, error) {
+			return loadConnection(ctx, f.tenants, map[isolation.Side]uuid.UUID{isolation.A: f.Tenant(isolation.A), isolation.B: f.empty}[as])
+		}},
+	},
+})
+
+// loadConnection loads tenant's connection and counts it when it is the fixture's.
+func loadConnection(ctx context.Context, tenants *db.Tenants, tenant uuid.UUID) (int, error) {
+	got, err := sso.LoadConnection(ctx, tenants, tenant)
+	if err != nil {
+		return 0, err
+	}
+	if got.ClientID != "client" || got.DefaultRole != "viewer" || !got.Enabled || got.AllowedDomains[0] != "example.com" {
+		return 0, fmt.Errorf("LoadConnection(%s) = %+v", tenant, got)
+	}
+	return 1, nil
+}
+
+// TestIsolation runs the isolation cases of this package.
+func TestIsolation(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	d := dbtest.New(t)
-	a, b, c := uuid.New(), uuid.New(), uuid.New()
-	conn := sso.Connection{Enabled: true, Issuer: "https://idp.example.com", ClientID: "client",
-		ClientSecret: "secret://projects/p/secrets/s/versions/1", AllowedDomains: []string{"example.com"}, DefaultRole: "viewer"}
-	data, _ := json.Marshal(conn)
-	if _, err := d.Owner.Exec(ctx, `INSERT INTO tenant.settings (tenant_id, sso) VALUES ($1, $2), ($3, NULL)`, a, data, c); err != nil {
-		t.Fatal(err)
-	}
-	for name, tenants := range map[string]*db.Tenants{"app": d.DB.Tenants, "owner": d.OwnerDB.Tenants} {
-		got, err := sso.LoadConnection(ctx, tenants, a)
-		if err != nil || got.ClientID != "client" || got.DefaultRole != "viewer" || !got.Enabled || got.AllowedDomains[0] != "example.com" {
-			t.Fatalf("%s: LoadConnection(a) = %+v, %v", name, got, err)
-		}
-		for _, other := range []uuid.UUID{b, c} {
-			if _, err := sso.LoadConnection(ctx, tenants, other); !errors.Is(err, db.ErrNotFound) {
-				t.Fatalf("%s: LoadConnection(%s) = %v, want not found", name, other, err)
-			}
-		}
-	}
+	isolation.Suite(t)
 }
