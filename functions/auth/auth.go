@@ -18,7 +18,7 @@ import (
 	"github.com/coditect/hyperscale/shared/valid"
 )
 
-func init() { service.Register("auth", New) }
+func init() { service.Register("auth", New, ssoPart) }
 
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {

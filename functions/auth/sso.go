@@ -19,11 +19,15 @@ import (
 	"github.com/coditect/hyperscale/shared/sso/signin"
 )
 
-// registerSSO adds the routes of per-organization single sign-on (OIDC code flow with PKCE) to mux. Its
-// configuration (sso.Config) is read from the environment here; when it is invalid the function still serves
-// everything else, and the two routes answer 503 while the log says why.
+// ssoPart is the SSO routes' handler built from their configuration (sso.Config), which service.Main loads
+// and validates before the function serves: a bad value stops the start.
+var ssoPart = service.NewPart(loadSSO)
+
+// registerSSO adds the routes of per-organization single sign-on (OIDC code flow with PKCE) to mux. An Env
+// that service.Main did not start (the dev server's, tests') loads the configuration here; when it is invalid
+// the function still serves everything else, and the two routes answer 503 while the log says why.
 func registerSSO(env *service.Env, mux *http.ServeMux) {
-	h, err := loadSSO(env)
+	h, err := ssoPart.Get(context.Background(), env)
 	if err != nil {
 		env.Log.Error("single sign-on is unavailable: its configuration is invalid", "error", err.Error())
 		unavailable := httpx.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
@@ -37,8 +41,7 @@ func registerSSO(env *service.Env, mux *http.ServeMux) {
 }
 
 // loadSSO reads the SSO configuration from the environment and builds the routes' handler.
-func loadSSO(env *service.Env) (*ssoHandler, error) {
-	ctx := context.Background()
+func loadSSO(ctx context.Context, env *service.Env) (*ssoHandler, error) {
 	// One resolver for the process: it resolves SSO_STATE_KEY now and the connections' client secrets later,
 	// caching each, and creates its Secret Manager client only when a reference appears.
 	res, err := secrets.NewResolver(ctx)

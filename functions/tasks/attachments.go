@@ -33,11 +33,18 @@ func openAttachments(ctx context.Context, env *service.Env, opts ...config.Optio
 	return work.NewAttachments(env.DB, bucket), nil
 }
 
-// registerAttachments adds the routes of task attachments in Cloud Storage to mux. When storage is not
-// configured, the routes still exist (behind authentication) and answer 503, so the rest of the function
-// keeps serving and the reason is logged once.
+// attachmentsPart is the attachment store built from the storage configuration, which service.Main loads
+// and validates before the function serves: a bad value stops the start.
+var attachmentsPart = service.NewPart(func(ctx context.Context, env *service.Env) (*work.Attachments, error) {
+	return openAttachments(ctx, env)
+})
+
+// registerAttachments adds the routes of task attachments in Cloud Storage to mux. An Env that service.Main
+// did not start (the dev server's, tests') loads the storage configuration here; when it is invalid, the
+// routes still exist (behind authentication) and answer 503, so the rest of the function keeps serving and
+// the reason is logged once.
 func registerAttachments(env *service.Env, mux *http.ServeMux) {
-	store, err := openAttachments(context.Background(), env)
+	store, err := attachmentsPart.Get(context.Background(), env)
 	if err != nil {
 		env.Log.Error("attachments are unavailable", "error", err.Error())
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/coditect/hyperscale/shared/service"
 )
 
-func init() { service.Register("tasks", New) }
+func init() { service.Register("tasks", New, attachmentsPart) }
 
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {

@@ -2,8 +2,16 @@
 package main
 
 import (
+	"log/slog"
+	"os"
+
 	_ "github.com/coditect/hyperscale/functions/auth" // registers the function
 	"github.com/coditect/hyperscale/shared/service"
 )
 
-func main() { service.Main("auth") }
+func main() {
+	if err := service.Main("auth"); err != nil {
+		slog.Error("function stopped", "function", "auth", "error", err.Error())
+		os.Exit(1)
+	}
+}

@@ -2,8 +2,16 @@
 package main
 
 import (
+	"log/slog"
+	"os"
+
 	_ "github.com/coditect/hyperscale/functions/projects" // registers the function
 	"github.com/coditect/hyperscale/shared/service"
 )
 
-func main() { service.Main("projects") }
+func main() {
+	if err := service.Main("projects"); err != nil {
+		slog.Error("function stopped", "function", "projects", "error", err.Error())
+		os.Exit(1)
+	}
+}

@@ -2,8 +2,16 @@
 package main
 
 import (
+	"log/slog"
+	"os"
+
 	_ "github.com/coditect/hyperscale/functions/tenants" // registers the function
 	"github.com/coditect/hyperscale/shared/service"
 )
 
-func main() { service.Main("tenants") }
+func main() {
+	if err := service.Main("tenants"); err != nil {
+		slog.Error("function stopped", "function", "tenants", "error", err.Error())
+		os.Exit(1)
+	}
+}

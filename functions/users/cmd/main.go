@@ -2,8 +2,16 @@
 package main
 
 import (
+	"log/slog"
+	"os"
+
 	_ "github.com/coditect/hyperscale/functions/users" // registers the function
 	"github.com/coditect/hyperscale/shared/service"
 )
 
-func main() { service.Main("users") }
+func main() {
+	if err := service.Main("users"); err != nil {
+		slog.Error("function stopped", "function", "users", "error", err.Error())
+		os.Exit(1)
+	}
+}
