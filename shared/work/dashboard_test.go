@@ -142,13 +142,7 @@ func newDashboardFixtureIn(t *testing.T, d *dbtest.Database) dashboardFixture {
 	return x
 }
 
-// newSearchFixtureBare is an organization and its stores, without the search fixture's rows.
-func newSearchFixtureBare(t *testing.T) searchFixture {
-	t.Helper()
-	return newSearchFixtureBareIn(t, dbtest.New(t))
-}
-
-// newSearchFixtureBareIn is newSearchFixtureBare in d.
+// newSearchFixtureBareIn is an organization in d and its stores, without the search fixture's rows.
 func newSearchFixtureBareIn(t *testing.T, d *dbtest.Database) searchFixture {
 	t.Helper()
 	f := newSearchFixtureIn(t, d)
