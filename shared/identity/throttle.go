@@ -124,10 +124,6 @@ type attempt struct {
 	backoff Backoff
 }
 
-// unknownClient keys the backoff of a request whose client address is not known. Such requests share it, which
-// errs on the side of throttling; behind a correctly configured front end every request has an address.
-const unknownClient = "ip:unknown"
-
 // emailKey is the throttle key of an email address. An address that cannot be any identity's (malformed, or
 // carrying characters PostgreSQL's text refuses) is keyed by its SHA-256, so any input still gets a stable,
 // storable key of bounded length.
@@ -139,12 +135,14 @@ func emailKey(prefix, email string) string {
 	return prefix + "email:#" + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// clientKey is the throttle key of a client address, or "" when client is not an IP address. IPv6 clients
-// are keyed by their /64, the block one subscriber gets, so that rotating through it does not escape the limit.
+// clientKey is the throttle key of a client address. IPv6 clients are keyed by their /64, the block one
+// subscriber gets, so that rotating through it does not escape the limit. A client that is not an IP address
+// ("" when the front end gave none) is keyed "ip:unknown": every such request counts as one client, which errs
+// on the side of throttling; behind a correctly configured front end every request has an address.
 func clientKey(prefix, client string) string {
 	addr, err := netip.ParseAddr(strings.TrimSpace(client))
 	if err != nil {
-		return ""
+		return prefix + "ip:unknown"
 	}
 	addr = addr.Unmap().WithZone("")
 	if addr.Is6() {
@@ -154,21 +152,14 @@ func clientKey(prefix, client string) string {
 	return prefix + "ip:" + addr.String()
 }
 
-// clientRule is the rule of limit for client under prefix, or none when client is not an IP address.
+// clientRule is the rule of limit for client under prefix.
 func clientRule(prefix, client string, limit Limit) []rule {
-	if k := clientKey(prefix, client); k != "" {
-		return []rule{{k, limit}}
-	}
-	return nil
+	return []rule{{clientKey(prefix, client), limit}}
 }
 
 // login is what a login, a password change or a sign-up's credentials are throttled under.
 func (l Limits) login(email, client string) attempt {
-	a := attempt{rules: clientRule("", client, l.LoginPerClient), account: emailKey("", email), client: clientKey("", client), backoff: l.LoginBackoff}
-	if a.client == "" {
-		a.client = unknownClient
-	}
-	return a
+	return attempt{rules: clientRule("", client, l.LoginPerClient), account: emailKey("", email), client: clientKey("", client), backoff: l.LoginBackoff}
 }
 
 func (l Limits) reset(email, client string) attempt {

@@ -224,6 +224,16 @@ func TestPasswordSpray(t *testing.T) {
 	if _, err := f.ids.LoginFrom(ctx, "203.0.113.7", "ada@example.com", pw, "", t0.Add(window+time.Second)); err != nil {
 		t.Fatalf("once the window passed: %v", err)
 	}
+	// Requests without an address are one address: a spray that hides its address is limited too.
+	for i := range 6 {
+		client := []string{"", "not an address"}[i%2]
+		if _, err := f.ids.LoginFrom(ctx, client, string(rune('a'+i))+"@example.com", "Spring2031!!", "", t0); !errors.Is(err, identity.ErrInvalidCredentials) {
+			t.Fatalf("unknown address, failure %d: %v", i+1, err)
+		}
+	}
+	if _, err := f.ids.LoginFrom(ctx, "", "zed@example.com", "Spring2031!!", "", t0); !errors.Is(err, identity.ErrThrottled) {
+		t.Fatalf("unknown address over the limit: %v", err)
+	}
 }
 
 func TestLoginThrottleOff(t *testing.T) {
