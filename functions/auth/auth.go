@@ -5,10 +5,7 @@ package auth
 
 import (
 	"errors"
-	"net"
 	"net/http"
-	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,7 +19,7 @@ func init() { service.Register("auth", New, ssoPart) }
 
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {
-	h := &handler{env: env, ids: identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)}
+	h := &handler{env: env, ids: env.Identities()}
 	mux := env.Mux()
 	mux.Handle("POST /v1/auth/login", httpx.HandlerFunc(h.login))
 	mux.Handle("GET /.well-known/jwks.json", httpx.HandlerFunc(h.jwks))
@@ -106,29 +103,16 @@ func throttled(err error) *httpx.Problem {
 	if !errors.As(err, &t) {
 		return nil
 	}
-	return httpx.NewProblem(http.StatusTooManyRequests, "too_many_attempts", "too many attempts; retry after the number of seconds in Retry-After").
-		WithHeader("Retry-After", strconv.FormatInt(t.RetryAfterSeconds(), 10))
+	return httpx.TooManyAttempts(t.RetryAfterSeconds())
 }
 
-// clientAddr is the caller's IP address, as throttling keys it.
-//
-// Trust assumption: in production every request reaches the function through API Gateway and Cloud Run, whose
-// front ends put the address they received the request from into X-Forwarded-For, so its first entry is the
-// caller's. A caller can prepend entries of its own, though, so the per-address limit is a coarse brake on
-// one source; the per-email limit is what protects an account, and it does not depend on this header. Where
-// no gateway is in front (tests, local runs), the connection's address is used.
+// clientAddr is the caller's IP address as throttling keys it: httpx.ClientAddr, which the edge middleware
+// derives from TRUSTED_PROXY_COUNT (docs/2026-12-03-client-address.md), or "" when it is not known.
 func clientAddr(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		first, _, _ := strings.Cut(xff, ",")
-		if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
-			return a.String()
-		}
+	if a := httpx.ClientAddr(r); a.IsValid() {
+		return a.String()
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return ""
 }
 
 func (h *handler) jwks(w http.ResponseWriter, r *http.Request) error {

@@ -118,11 +118,14 @@ func (h *registration) join(w http.ResponseWriter, r *http.Request, in registerR
 // signUp registers with a new organization: the same as POST /v1/tenants, with the owner's fields at the top.
 func (h *registration) signUp(w http.ResponseWriter, r *http.Request, in registerRequest) error {
 	now := h.env.Now()
-	t, sess, err := h.tenancy.SignUp(r.Context(), tenancy.SignUpInput{
+	t, sess, err := h.tenancy.SignUpFrom(r.Context(), clientAddr(r), tenancy.SignUpInput{
 		Name:  in.Organization.Name,
 		Slug:  in.Organization.Slug,
 		Owner: tenancy.Owner{Email: in.Email, Password: in.Password, Name: in.Name},
 	}, now)
+	if p := throttled(err); p != nil {
+		return p
+	}
 	var fields valid.Errors
 	switch {
 	case errors.As(err, &fields):
@@ -133,8 +136,9 @@ func (h *registration) signUp(w http.ResponseWriter, r *http.Request, in registe
 	case errors.Is(err, tenancy.ErrSlugTaken):
 		return httpx.Conflict("slug_taken", "an organization with this slug exists")
 	case errors.Is(err, identity.ErrInvalidCredentials):
-		return httpx.NewProblem(http.StatusUnauthorized, "invalid_credentials",
-			"this email already has an account; register with its password, or log in")
+		// The answer of a failed login, word for word (docs/2026-12-03-sign-up-enumeration.md).
+		p := *errInvalidCredentials
+		return &p
 	case err != nil:
 		return err
 	}

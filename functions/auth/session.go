@@ -117,7 +117,10 @@ func (s *sessions) confirmReset(w http.ResponseWriter, r *http.Request) error {
 	if err := httpx.Decode(w, r, &in); err != nil {
 		return err
 	}
-	err := s.ids.ConfirmReset(r.Context(), strings.TrimSpace(in.Token), in.Password, s.env.Now())
+	err := s.ids.ConfirmResetFrom(r.Context(), clientAddr(r), strings.TrimSpace(in.Token), in.Password, s.env.Now())
+	if p := throttled(err); p != nil {
+		return p
+	}
 	if errors.Is(err, identity.ErrInvalidResetToken) {
 		return httpx.NewProblem(http.StatusUnauthorized, "invalid_reset_token", "the reset link is unknown, expired or already used; ask for a new one")
 	}

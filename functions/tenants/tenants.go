@@ -23,7 +23,7 @@ func New(env *service.Env) http.Handler {
 // newHandler builds the handler with resolver answering domain verifications (nil: the system's resolver), so
 // tests can stand in for DNS.
 func newHandler(env *service.Env, resolver tenancy.TXTResolver) http.Handler {
-	ids := identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)
+	ids := env.Identities()
 	h := &handler{
 		env:      env,
 		svc:      tenancy.New(env.DB.Directory, env.DB.Tenants, ids, env.Log),
@@ -56,6 +56,14 @@ type handler struct {
 	domains  *tenancy.Domains
 }
 
+// clientAddr is the caller's IP address as throttling keys it, or "" when it is not known.
+func clientAddr(r *http.Request) string {
+	if a := httpx.ClientAddr(r); a.IsValid() {
+		return a.String()
+	}
+	return ""
+}
+
 type signUpResponse struct {
 	Tenant tenancy.Tenant `json:"tenant"`
 	identity.Tokens
@@ -67,13 +75,15 @@ func (h *handler) signUp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := h.env.Now()
-	t, sess, err := h.svc.SignUp(r.Context(), in, now)
+	t, sess, err := h.svc.SignUpFrom(r.Context(), clientAddr(r), in, now)
 	switch {
 	case errors.Is(err, tenancy.ErrSlugTaken):
 		return httpx.Conflict("slug_taken", "an organization with this slug exists")
 	case errors.Is(err, identity.ErrInvalidCredentials):
-		return httpx.NewProblem(http.StatusUnauthorized, "invalid_credentials",
-			"this email already has an account; sign up with its password, or log in")
+		// The answer of a failed login (POST /v1/auth/login), word for word, so that it confirms nothing a
+		// wrong password would not (docs/2026-12-03-sign-up-enumeration.md). Throttling refusals become 429
+		// in httpx.WriteError.
+		return httpx.NewProblem(http.StatusUnauthorized, "invalid_credentials", "the email, password or organization is wrong")
 	case err != nil:
 		return err
 	}

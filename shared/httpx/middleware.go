@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
 	"time"
@@ -30,11 +31,14 @@ type Edge struct {
 	Log *slog.Logger
 	// ProjectID is the Google Cloud project, so trace ids take Cloud Logging's full form.
 	ProjectID string
+	// TrustedProxies is how many proxies in front of the function append to X-Forwarded-For; ClientAddr
+	// answers with the caller's address it implies (ClientAddrBehind).
+	TrustedProxies int
 }
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
-// Wrap returns next inside request-id, trace, access-log and panic-recovery middleware.
+// Wrap returns next inside request-id, trace, client-address, access-log and panic-recovery middleware.
 func (e Edge) Wrap(next http.Handler) http.Handler {
 	log := e.Log
 	if log == nil {
@@ -52,6 +56,8 @@ func (e Edge) Wrap(next http.Handler) http.Handler {
 			ctx = obs.WithTrace(ctx, trace, span, sampled)
 		}
 		ctx = context.WithValue(ctx, loggerKey{}, log)
+		client := ClientAddrBehind(r, e.TrustedProxies)
+		ctx = withClientAddr(ctx, client)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			if v := recover(); v != nil {
@@ -71,10 +77,20 @@ func (e Edge) Wrap(next http.Handler) http.Handler {
 					"responseSize", rec.size,
 					"latency", fmt.Sprintf("%.6fs", time.Since(start).Seconds()),
 					"userAgent", r.UserAgent(),
+					// The address throttling keys the caller by, so an operator can check TRUSTED_PROXY_COUNT.
+					"remoteIp", clientLog(client),
 				))
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
+}
+
+// clientLog is a client address as the access log shows it: empty when unknown.
+func clientLog(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 func (e Edge) trace(r *http.Request) (trace, span string, sampled, ok bool) {

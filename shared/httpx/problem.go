@@ -76,16 +76,19 @@ func copyOf(p *Problem) *Problem {
 	return &c
 }
 
-// WriteError answers r with the problem err stands for. Problems are sent as they are; the data library's
-// sentinels become 404 and 409; anything else is logged with its cause and answered with a generic 500, so
+// WriteError answers r with the problem err stands for. Problems are sent as they are; throttling refusals
+// (Throttled) become 429 with Retry-After; the data library's sentinels become 404 and 409; anything else is logged with its cause and answered with a generic 500, so
 // internals never reach the client.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
-		p      *Problem
-		fields valid.Errors
+		p         *Problem
+		fields    valid.Errors
+		throttled Throttled
 	)
 	switch {
 	case errors.As(err, &p):
+	case errors.As(err, &throttled):
+		p = TooManyAttempts(throttled.RetryAfterSeconds())
 	case errors.As(err, &fields):
 		p = Invalid(fields...)
 	case errors.Is(err, db.ErrNotFound):

@@ -50,9 +50,12 @@ type Session struct {
 // Service logs identities in, keeps their sessions (refresh, logout, switching organization) and their
 // passwords (change and reset).
 type Service struct {
-	// Limits throttle LoginFrom, ChangePassword and RequestReset; New sets DefaultLimits. Change them before
-	// the Service is used, not while it serves.
+	// Limits throttle LoginFrom, ChangePassword, RequestReset, ConfirmResetFrom and throttled sign-ups; New
+	// sets DefaultLimits. Change them before the Service is used, not while it serves.
 	Limits Limits
+	// Hasher does every password hash and check; New sets Argon2 with the given parameters. Like Limits, it is
+	// changed only before the Service is used (tests count its calls).
+	Hasher Hasher
 
 	dir        *db.Directory
 	params     Params
@@ -63,11 +66,11 @@ type Service struct {
 
 // New returns the identity service over the directory.
 func New(dir *db.Directory, params Params, refreshTTL time.Duration) *Service {
-	return &Service{Limits: DefaultLimits, dir: dir, params: params, refreshTTL: refreshTTL, dummyHash: HashPassword("not a password anyone has", params)}
+	return &Service{Limits: DefaultLimits, Hasher: Argon2{params}, dir: dir, params: params, refreshTTL: refreshTTL, dummyHash: HashPassword("not a password anyone has", params)}
 }
 
-// HashPassword hashes password with the service's parameters.
-func (s *Service) HashPassword(password string) string { return HashPassword(password, s.params) }
+// HashPassword hashes password with the service's Hasher.
+func (s *Service) HashPassword(password string) string { return s.Hasher.Hash(password) }
 
 // NormalizeEmail returns email lower-cased and trimmed, and whether it is a plain address.
 func NormalizeEmail(email string) (string, bool) {
@@ -99,26 +102,38 @@ func (s *Service) Login(ctx context.Context, email, password, tenantSlug string,
 }
 
 // LoginFrom is Login for a request from client (its IP address; "" or anything else that does not parse as
-// one leaves the per-client limit out), throttled by s.Limits: while the email or the client has too many
-// recent failures it returns a *ThrottledError (errors.Is ErrThrottled) before looking at the password. Every
-// ErrInvalidCredentials counts one failure for both, known email or not, so throttling reveals no more than
-// the 401 does; a successful login clears the email's failures.
+// one counts as one shared unknown address, under every limit), throttled by s.Limits: while this email from
+// this client is in its backoff (LoginBackoff), or the client has too many recent failures across accounts
+// (LoginPerClient), it returns a *ThrottledError (errors.Is ErrThrottled) before looking at the password. The
+// same email from another address is not held back. Every ErrInvalidCredentials counts one failure for both,
+// known email or not, so throttling reveals no more than the 401 does; a successful login clears the email's
+// backoff from that client, never the client's count across accounts.
 func (s *Service) LoginFrom(ctx context.Context, client, email, password, tenantSlug string, now time.Time) (Session, error) {
-	return s.login(ctx, email, password, tenantSlug, s.Limits.loginRules(email, client), now)
+	a := s.Limits.login(email, client)
+	return s.login(ctx, email, password, tenantSlug, &a, now)
 }
 
-// fail counts one failed attempt under rules, in its own transaction, since the attempt's own held no write.
-func (s *Service) fail(ctx context.Context, rules []rule, now time.Time) error {
-	if len(rules) == 0 {
+// fail counts one failed attempt under a (nil: none), in its own transaction, since the attempt's own held no
+// write.
+func (s *Service) fail(ctx context.Context, a *attempt, now time.Time) error {
+	if a == nil {
 		return nil
 	}
-	if err := s.dir.Platform(ctx, db.EntryLogin, func(tx pgx.Tx) error { return s.record(ctx, tx, rules, now) }); err != nil {
+	if err := s.dir.Platform(ctx, db.EntryLogin, func(tx pgx.Tx) error { return s.record(ctx, tx, *a, now) }); err != nil {
 		return fmt.Errorf("count failed attempt: %w", err)
 	}
 	return nil
 }
 
-func (s *Service) login(ctx context.Context, email, password, tenantSlug string, rules []rule, now time.Time) (Session, error) {
+// check returns a *ThrottledError when a (nil: none) admits no attempt at now.
+func check(ctx context.Context, tx pgx.Tx, a *attempt, now time.Time) error {
+	if a == nil {
+		return nil
+	}
+	return throttled(ctx, tx, *a, now)
+}
+
+func (s *Service) login(ctx context.Context, email, password, tenantSlug string, a *attempt, now time.Time) (Session, error) {
 	email, wellFormed := NormalizeEmail(email)
 	tenantSlug = strings.ToLower(strings.TrimSpace(tenantSlug))
 	var (
@@ -128,7 +143,7 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 	)
 	err := s.dir.Platform(ctx, db.EntryLogin, func(tx pgx.Tx) error {
 		// The throttle is read before anything that depends on the email having an identity.
-		if err := throttled(ctx, tx, rules, now); err != nil {
+		if err := check(ctx, tx, a, now); err != nil {
 			return err
 		}
 		if !wellFormed {
@@ -166,12 +181,12 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 	if hash != nil {
 		stored = *hash
 	}
-	ok, err := CheckPassword(password, stored)
+	ok, err := s.Hasher.Check(password, stored)
 	if err != nil {
 		return Session{}, fmt.Errorf("login: %w", err)
 	}
 	if !ok || hash == nil {
-		return Session{}, s.invalid(ctx, rules, now)
+		return Session{}, s.invalid(ctx, a, now)
 	}
 	chosen := -1
 	switch {
@@ -187,14 +202,16 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 		return Session{}, ErrTenantRequired
 	}
 	if chosen < 0 {
-		return Session{}, s.invalid(ctx, rules, now)
+		return Session{}, s.invalid(ctx, a, now)
 	}
 	m := members[chosen]
 	sess := Session{Principal: token.Principal{IdentityID: id, TenantID: m.tenant, Role: m.role}, TenantSlug: m.slug}
 	err = s.dir.Platform(ctx, db.EntryLogin, func(tx pgx.Tx) (err error) {
-		if len(rules) > 0 {
-			// Only the email's failures: the client's stay, or one good account would wipe its guesses at others.
-			if err := forget(ctx, tx, emailKey("", email)); err != nil {
+		if a != nil {
+			// Only this email's backoff from this client: the client's count across accounts stays, or one good
+			// account would wipe its guesses at others, and other clients' backoffs stay, or the owner logging
+			// in would release an attacker.
+			if err := forgetBackoff(ctx, tx, a.account, a.client); err != nil {
 				return err
 			}
 		}
@@ -207,9 +224,9 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 	return sess, nil
 }
 
-// invalid counts a failed login under rules and returns ErrInvalidCredentials, or the error of counting it.
-func (s *Service) invalid(ctx context.Context, rules []rule, now time.Time) error {
-	if err := s.fail(ctx, rules, now); err != nil {
+// invalid counts a failed login under a and returns ErrInvalidCredentials, or the error of counting it.
+func (s *Service) invalid(ctx context.Context, a *attempt, now time.Time) error {
+	if err := s.fail(ctx, a, now); err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
 	return ErrInvalidCredentials

@@ -35,12 +35,12 @@ func (s *Service) RequestReset(ctx context.Context, client, email string, now ti
 	}
 	tok, sum := newSecret()
 	expires := now.Add(ResetTTL).UTC().Truncate(time.Second)
-	rules := s.Limits.resetRules(e, client)
+	a := s.Limits.reset(e, client)
 	err := s.dir.Platform(ctx, db.EntryPasswordReset, func(tx pgx.Tx) error {
-		if err := throttled(ctx, tx, rules, now); err != nil {
+		if err := throttled(ctx, tx, a, now); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, rules, now); err != nil {
+		if err := s.record(ctx, tx, a, now); err != nil {
 			return err
 		}
 		var id uuid.UUID
@@ -71,18 +71,36 @@ func (s *Service) RequestReset(ctx context.Context, client, email string, now ti
 
 // ConfirmReset sets a new password with the reset token raw. The token works once and within ResetTTL; every
 // other reset token of the identity is spent with it, every session (refresh-token family) of the identity
-// is revoked, and the email's failed logins are forgotten. A token that is unknown, expired or used is
+// is revoked, and the email's login backoffs are forgotten. A token that is unknown, expired or used is
 // ErrInvalidResetToken; a password the policy refuses is a validation error on "password", reported before
-// the token is looked at.
+// the token is looked at. It is not throttled; requests from the network go through ConfirmResetFrom.
 func (s *Service) ConfirmReset(ctx context.Context, raw, password string, now time.Time) error {
+	return s.confirmReset(ctx, raw, password, nil, now)
+}
+
+// ConfirmResetFrom is ConfirmReset for a request from client (its IP address, or ""), throttled by
+// s.Limits.ResetTokenPerClient: every ErrInvalidResetToken counts one failure for the client, and while it has
+// too many it returns a *ThrottledError before the token is looked at or the password hashed.
+func (s *Service) ConfirmResetFrom(ctx context.Context, client, raw, password string, now time.Time) error {
+	a := s.Limits.resetToken(client)
+	return s.confirmReset(ctx, raw, password, &a, now)
+}
+
+func (s *Service) confirmReset(ctx context.Context, raw, password string, a *attempt, now time.Time) error {
 	var errs valid.Errors
 	errs.Check(raw != "", "token", "is required")
 	ValidatePassword(&errs, "password", password)
 	if err := errs.Err(); err != nil {
 		return err
 	}
+	if a != nil {
+		// Before the hash, so that a throttled caller costs no hashing.
+		if err := s.dir.Platform(ctx, db.EntryPasswordReset, func(tx pgx.Tx) error { return throttled(ctx, tx, *a, now) }); err != nil {
+			return fmt.Errorf("confirm password reset: %w", err)
+		}
+	}
 	if len(raw) != secretLen {
-		return ErrInvalidResetToken
+		return s.invalidResetToken(ctx, a, now)
 	}
 	// Hashing happens before the transaction so that no row lock is held across it.
 	hash := s.HashPassword(password)
@@ -98,15 +116,27 @@ func (s *Service) ConfirmReset(ctx context.Context, raw, password string, now ti
 		}
 		return s.setPassword(ctx, tx, id, hash, "", now)
 	})
+	if errors.Is(err, ErrInvalidResetToken) {
+		return s.invalidResetToken(ctx, a, now)
+	}
 	if err != nil {
 		return fmt.Errorf("confirm password reset: %w", err)
 	}
 	return nil
 }
 
+// invalidResetToken counts a wrong reset token under a and returns ErrInvalidResetToken, or the error of
+// counting it.
+func (s *Service) invalidResetToken(ctx context.Context, a *attempt, now time.Time) error {
+	if err := s.fail(ctx, a, now); err != nil {
+		return fmt.Errorf("confirm password reset: %w", err)
+	}
+	return ErrInvalidResetToken
+}
+
 // ChangePassword replaces the password of identityID, asked from client (its IP address, or ""), after
 // checking current. A wrong current password (or an identity with none, signed in through SSO) is
-// ErrInvalidCredentials and counts as a failed login for the identity's email and the client, under the login
+// ErrInvalidCredentials and counts as a failed login for the identity's email from the client, under the login
 // limits, so a stolen access token cannot be used to guess the password; past them it is a *ThrottledError.
 // On success every session of the identity, the caller's included, is revoked, and open reset tokens are
 // spent. Field errors name "current_password" and "new_password".
@@ -123,7 +153,7 @@ func (s *Service) ChangePassword(ctx context.Context, client string, identityID 
 	var (
 		email  string
 		stored *string
-		rules  []rule
+		a      attempt
 	)
 	err := s.dir.Platform(ctx, db.EntryLogin, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT email, password_hash FROM directory.identities WHERE id = $1`, identityID).Scan(&email, &stored)
@@ -133,8 +163,8 @@ func (s *Service) ChangePassword(ctx context.Context, client string, identityID 
 		if err != nil {
 			return err
 		}
-		rules = s.Limits.loginRules(email, client)
-		return throttled(ctx, tx, rules, now)
+		a = s.Limits.login(email, client)
+		return throttled(ctx, tx, a, now)
 	})
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
@@ -143,12 +173,12 @@ func (s *Service) ChangePassword(ctx context.Context, client string, identityID 
 	if stored != nil {
 		check = *stored
 	}
-	ok, err := CheckPassword(current, check)
+	ok, err := s.Hasher.Check(current, check)
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
 	if !ok || stored == nil {
-		if err := s.fail(ctx, rules, now); err != nil {
+		if err := s.fail(ctx, &a, now); err != nil {
 			return fmt.Errorf("change password: %w", err)
 		}
 		return ErrInvalidCredentials
@@ -164,7 +194,7 @@ func (s *Service) ChangePassword(ctx context.Context, client string, identityID 
 }
 
 // setPassword stores hash as identityID's password inside tx, spends its open reset tokens, revokes its
-// sessions and clears its email's failed logins. When was is not empty the password must still be the one
+// sessions and clears its email's login backoffs from every address. When was is not empty the password must still be the one
 // whose hash it is: a change checked against a password that a concurrent change or reset replaced is
 // ErrInvalidCredentials.
 func (s *Service) setPassword(ctx context.Context, tx pgx.Tx, identityID uuid.UUID, hash, was string, now time.Time) error {
@@ -184,5 +214,5 @@ func (s *Service) setPassword(ctx context.Context, tx pgx.Tx, identityID uuid.UU
 	if err := revokeAll(ctx, tx, identityID, now); err != nil {
 		return err
 	}
-	return forget(ctx, tx, emailKey("", email))
+	return forgetBackoff(ctx, tx, emailKey("", email), "")
 }

@@ -306,7 +306,7 @@ func TestChangePassword(t *testing.T) {
 	t.Run("wrong current passwords count as failed logins", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
-		f.ids.Limits.LoginPerEmail = identity.Limit{Max: 3, Window: 15 * time.Minute}
+		f.ids.Limits.LoginBackoff = identity.Backoff{Free: 3, Base: time.Minute, Max: time.Hour, Memory: 24 * time.Hour}
 		_, sess := f.signUp(t, "acme", "ada@example.com", oldPW)
 		ada := sess.Principal.IdentityID
 		for i := range 3 {
@@ -317,8 +317,12 @@ func TestChangePassword(t *testing.T) {
 		if err := f.ids.ChangePassword(ctx, "192.0.2.1", ada, oldPW, newPW, now); !errors.Is(err, identity.ErrThrottled) {
 			t.Fatalf("change after three wrong guesses: %v", err)
 		}
-		if _, err := f.ids.LoginFrom(ctx, "192.0.2.9", "ada@example.com", oldPW, "", now); !errors.Is(err, identity.ErrThrottled) {
-			t.Fatalf("login after three wrong guesses: %v", err)
+		if _, err := f.ids.LoginFrom(ctx, "192.0.2.1", "ada@example.com", oldPW, "", now); !errors.Is(err, identity.ErrThrottled) {
+			t.Fatalf("login from the guessing address after three wrong guesses: %v", err)
+		}
+		// The account is not locked: the same password from another address still works.
+		if _, err := f.ids.LoginFrom(ctx, "192.0.2.9", "ada@example.com", oldPW, "", now); err != nil {
+			t.Fatalf("login from another address: %v", err)
 		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/idempotency"
+	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/obs"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
@@ -34,6 +35,11 @@ type Config struct {
 	TenantStatusTTL time.Duration `env:"TENANT_STATUS_TTL, default=10s"`
 	DB              db.Config
 	Token           token.Config
+	// Client says how many proxies stand in front of the function (TRUSTED_PROXY_COUNT), so that
+	// httpx.ClientAddr finds the caller's address.
+	Client httpx.ClientConfig
+	// Throttle holds the login, reset and sign-up limits (THROTTLE_*) of the identity service Identities builds.
+	Throttle identity.ThrottleConfig
 }
 
 // Env holds what one function instance builds once and shares between requests.
@@ -83,6 +89,15 @@ func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
 	return e
 }
 
+// Identities returns a new identity service over the directory, hashing with the production parameters and
+// throttling by the configured limits. A function builds one and shares it between its routes, so that they
+// count failures under one set of limits.
+func (e *Env) Identities() *identity.Service {
+	ids := identity.New(e.DB.Directory, identity.DefaultParams, e.Config.Token.RefreshTTL)
+	ids.Limits = e.Config.Throttle.Limits()
+	return ids
+}
+
 // Close releases the instance's pools.
 func (e *Env) Close() {
 	if e.DB != nil {
@@ -110,7 +125,7 @@ func (e *Env) Mux() *http.ServeMux {
 
 // Handler wraps a function's router in the edge middleware (request ids, traces, access log, recovery).
 func (e *Env) Handler(h http.Handler) http.Handler {
-	return httpx.Edge{Log: e.Log, ProjectID: e.Config.ProjectID}.Wrap(h)
+	return httpx.Edge{Log: e.Log, ProjectID: e.Config.ProjectID, TrustedProxies: e.Config.Client.TrustedProxies}.Wrap(h)
 }
 
 // Authenticated admits only requests with a valid access token whose organization is active: a suspended one

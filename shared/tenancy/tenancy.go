@@ -97,18 +97,46 @@ func New(dir *db.Directory, tenants *db.Tenants, ids *identity.Service, log *slo
 }
 
 // SignUp creates the organization, its owner's identity (or reuses it, when the email already has one and the
-// password matches) and the owner's membership, and opens the owner's first session.
+// password matches) and the owner's membership, and opens the owner's first session. It is not throttled;
+// sign-ups from the network go through SignUpFrom.
 //
 // The directory and the tenant store may be different databases, so this is two transactions: the directory's
 // first (it decides whether the slug is free), then the tenant's activity row and tenant.created event. A
 // failure of the second is logged and does not undo the sign-up.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput, now time.Time) (Tenant, identity.Session, error) {
+	return s.signUp(ctx, "", false, in, now)
+}
+
+// SignUpFrom is SignUp for a request from client (its IP address, or "" when unknown), under the identity
+// service's limits (identity.CheckSignUp): a taken slug is ErrSlugTaken before any password work; an existing
+// email whose password does not match is identity.ErrInvalidCredentials after the same password-hash work as a
+// new email, and counts as a failed login of that email from client; past the limits it is a
+// *identity.ThrottledError.
+func (s *Service) SignUpFrom(ctx context.Context, client string, in SignUpInput, now time.Time) (Tenant, identity.Session, error) {
+	return s.signUp(ctx, client, true, in, now)
+}
+
+func (s *Service) signUp(ctx context.Context, client string, throttled bool, in SignUpInput, now time.Time) (Tenant, identity.Session, error) {
 	if err := in.Validate(); err != nil {
 		return Tenant{}, identity.Session{}, err
 	}
-	email, _ := identity.NormalizeEmail(in.Owner.Email)
-	// Hashing happens before the transaction so that no row lock is held across it.
-	hash := s.ids.HashPassword(in.Owner.Password)
+	// The password work happens here, outside the transaction below, so that no row lock is held across it.
+	owner, err := s.ids.CheckSignUp(ctx, identity.SignUpCheck{
+		Email: in.Owner.Email, Password: in.Owner.Password, Client: client, Throttled: throttled,
+		Before: func(ctx context.Context, tx pgx.Tx) error {
+			var taken bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM directory.tenants WHERE slug = $1)`, in.Slug).Scan(&taken); err != nil {
+				return err
+			}
+			if taken {
+				return ErrSlugTaken
+			}
+			return nil
+		},
+	}, now)
+	if err != nil {
+		return Tenant{}, identity.Session{}, fmt.Errorf("sign up %s: %w", in.Slug, err)
+	}
 	tenantID, err := uuid.NewV7()
 	if err != nil {
 		return Tenant{}, identity.Session{}, fmt.Errorf("sign up: %w", err)
@@ -118,7 +146,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, now time.Time) (Te
 		sess identity.Session
 	)
 	err = s.dir.Platform(ctx, db.EntrySignUp, func(tx pgx.Tx) error {
-		ownerID, err := s.owner(ctx, tx, email, in.Owner, hash)
+		ownerID, err := s.owner(ctx, tx, owner, in.Owner.Name)
 		if err != nil {
 			return err
 		}
@@ -133,6 +161,9 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, now time.Time) (Te
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO directory.memberships (tenant_id, identity_id, role) VALUES ($1, $2, $3)`,
 			tenantID, ownerID, access.Owner); err != nil {
+			return err
+		}
+		if err := s.ids.SignedUp(ctx, tx, owner, now); err != nil {
 			return err
 		}
 		sess.Principal = token.Principal{IdentityID: ownerID, TenantID: tenantID, Role: access.Owner}
@@ -162,43 +193,34 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, now time.Time) (Te
 	return t, sess, nil
 }
 
-// owner returns the id of the identity with email, creating it when there is none. An existing identity is
-// joined only when the password matches, so nobody can sign an organization up in another person's name.
-func (s *Service) owner(ctx context.Context, tx pgx.Tx, email string, o Owner, hash string) (uuid.UUID, error) {
+// owner returns the id of the sign-up's owner inside tx: the existing identity CheckSignUp matched, provided its
+// password is still the one checked, or a new identity with o's hash. A password changed in between, or an
+// identity created with the email by a concurrent sign-up since the check, is ErrInvalidCredentials: the check
+// is not repeated, so no path does more password work than another.
+func (s *Service) owner(ctx context.Context, tx pgx.Tx, o identity.SignUpOwner, name string) (uuid.UUID, error) {
+	if o.IdentityID != uuid.Nil {
+		// KEY SHARE, as the membership's foreign key takes anyway: the identity cannot go away under the sign-up.
+		err := tx.QueryRow(ctx, `SELECT id FROM directory.identities WHERE id = $1 AND password_hash = $2 FOR KEY SHARE`,
+			o.IdentityID, o.Hash).Scan(new(uuid.UUID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return uuid.Nil, identity.ErrInvalidCredentials
+		}
+		if err != nil {
+			return uuid.Nil, err
+		}
+		return o.IdentityID, nil
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return uuid.Nil, err
 	}
-	var created bool
-	var stored *string
-	err = tx.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO directory.identities (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (email) DO NOTHING RETURNING id, password_hash
-		)
-		SELECT id, password_hash, true FROM ins
-		UNION ALL
-		SELECT id, password_hash, false FROM directory.identities WHERE email = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
-		id, email, o.Name, hash).Scan(&id, &stored, &created)
+	err = tx.QueryRow(ctx, `INSERT INTO directory.identities (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (email) DO NOTHING RETURNING id`, id, o.Email, name, o.Hash).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		// A concurrent sign-up inserted the email after this statement's snapshot was taken: ON CONFLICT saw
-		// its row, the SELECT could not. A new statement sees it.
-		err = tx.QueryRow(ctx, `SELECT id, password_hash FROM directory.identities WHERE email = $1`, email).Scan(&id, &stored)
+		return uuid.Nil, identity.ErrInvalidCredentials
 	}
 	if err != nil {
 		return uuid.Nil, err
-	}
-	if created {
-		return id, nil
-	}
-	if stored == nil {
-		return uuid.Nil, identity.ErrInvalidCredentials
-	}
-	ok, err := identity.CheckPassword(o.Password, *stored)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	if !ok {
-		return uuid.Nil, identity.ErrInvalidCredentials
 	}
 	return id, nil
 }

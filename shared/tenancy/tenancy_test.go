@@ -355,7 +355,8 @@ func TestSignUpRefused(t *testing.T) {
 		{"existing email, wrong password", input("beta", "ada@example.com", "not ada's password"), identity.ErrInvalidCredentials, ""},
 		{"existing email in other case, wrong password", input("gamma", "ADA@example.com", "not ada's password"), identity.ErrInvalidCredentials, ""},
 		{"existing identity without password", input("delta", "carol@example.com", "carol's long password"), identity.ErrInvalidCredentials, ""},
-		{"slug taken and wrong password", input("acme", "ada@example.com", "not ada's password"), identity.ErrInvalidCredentials, ""},
+		// A taken slug is refused before the email is looked at, so it says nothing about the email.
+		{"slug taken and wrong password", input("acme", "ada@example.com", "not ada's password"), tenancy.ErrSlugTaken, ""},
 		{"invalid input", input("Bad Slug", "dave@example.com", "dave's long password"), valid.Errors{}, "dave@example.com"},
 		{"reserved slug", input("admin", "dave@example.com", "dave's long password"), valid.Errors{}, "dave@example.com"},
 	}

@@ -57,6 +57,9 @@ func New(t testing.TB) *Fixture {
 	var cfg service.Config
 	cfg.Env = "test"
 	cfg.Token = token.Config{Issuer: Issuer, Audience: Audience, AccessTTL: 15 * time.Minute, RefreshTTL: 7 * 24 * time.Hour}
+	// The limits production starts with; a test that wants others changes Env.Config.Throttle before building
+	// its handler.
+	cfg.Throttle = identity.ThrottleConfigOf(identity.DefaultLimits)
 	return &Fixture{Env: service.WithKeys(cfg, slog.New(slog.DiscardHandler), d.DB, keys), DB: d, Signer: signer}
 }
 
