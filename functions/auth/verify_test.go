@@ -184,3 +184,32 @@ func TestInvitationClaimsAnUnverifiedIdentity(t *testing.T) {
 	servicetest.ExpectProblem(t, servicetest.Do(t, h, refreshReq(squat.Str("refresh_token"))), http.StatusUnauthorized, "invalid_grant")
 	loginOK(t, h, "victim@example.test", registerPassword, "acme")
 }
+
+// A password reset is mailed too: redeeming it proves the email, and an unverified identity's second factor
+// (which whoever created it may have set up) goes with the old password. A verified identity keeps its own.
+func TestPasswordResetProvesTheEmail(t *testing.T) {
+	t.Parallel()
+	f := servicetest.New(t)
+	h := withMFA(t, f)
+	for _, tc := range []struct {
+		email      string
+		verified   bool
+		owesFactor bool
+	}{{"squatted@acme.test", false, false}, {"owner@acme.test", true, true}} {
+		p := f.SignUp(t, "org-"+tc.email[:5], tc.email)
+		if tc.verified {
+			tok, _ := verificationToken(t, f, tc.email)
+			servicetest.Expect(t, servicetest.Do(t, h, verifyReq(tok)), http.StatusNoContent)
+		}
+		enrol(t, f, h, f.Token(t, p))
+		servicetest.Expect(t, servicetest.Do(t, h, resetReq(tc.email)), http.StatusAccepted)
+		servicetest.Expect(t, servicetest.Do(t, h, confirmReq(resetToken(t, f, tc.email), "a brand new long password")), http.StatusNoContent)
+		if !verified(t, f, tc.email) {
+			t.Fatalf("%s: not verified after a reset", tc.email)
+		}
+		res := servicetest.Do(t, h, login(tc.email, "a brand new long password", ""))
+		if owes := res.Status == http.StatusUnauthorized && res.Str("code") == "mfa_required"; owes != tc.owesFactor || (!owes && res.Status != http.StatusOK) {
+			t.Fatalf("%s: login after reset = %d %s, want a second factor owed: %v", tc.email, res.Status, res.Raw, tc.owesFactor)
+		}
+	}
+}

@@ -71,9 +71,10 @@ func (s *Service) RequestReset(ctx context.Context, client, email string, now ti
 
 // ConfirmReset sets a new password with the reset token raw. The token works once and within ResetTTL; every
 // other reset token of the identity is spent with it, every session (refresh-token family) of the identity
-// is revoked, and the email's failed logins are forgotten. A token that is unknown, expired or used is
-// ErrInvalidResetToken; a password the policy refuses is a validation error on "password", reported before
-// the token is looked at.
+// is revoked, and the email's failed logins are forgotten. The reset link was mailed, so redeeming it proves
+// the email: an unverified identity is claimed (ClaimUnverified) and so marked verified. A token that is
+// unknown, expired or used is ErrInvalidResetToken; a password the policy refuses is a validation error on
+// "password", reported before the token is looked at.
 func (s *Service) ConfirmReset(ctx context.Context, raw, password string, now time.Time) error {
 	var errs valid.Errors
 	errs.Check(raw != "", "token", "is required")
@@ -94,6 +95,11 @@ func (s *Service) ConfirmReset(ctx context.Context, raw, password string, now ti
 			return ErrInvalidResetToken
 		}
 		if err != nil {
+			return err
+		}
+		// The token came by mail, so its holder owns the email: an unverified identity is theirs now, and
+		// whatever its creator set up beyond the password (a second factor) goes with the old password.
+		if _, err := ClaimUnverified(ctx, tx, id, now); err != nil {
 			return err
 		}
 		return s.setPassword(ctx, tx, id, hash, "", now)
