@@ -124,7 +124,7 @@ func (e *Env) Authenticated(h http.Handler) http.Handler { return e.authenticate
 
 // AuthenticatedEnrolling is Authenticated without the second-factor requirement, for the routes a member of an
 // organization that requires one needs in order to get one: enrolling it, and what concerns the identity
-// rather than the organization (switching organization, its memberships, its email and password).
+// rather than the organization (switching organization, listing its memberships, verifying its email).
 func (e *Env) AuthenticatedEnrolling(h http.Handler) http.Handler { return e.authenticated(h, false) }
 
 // errMFAEnrollmentRequired refuses a tenant route to a member without a second factor in an organization that
