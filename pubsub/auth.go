@@ -18,3 +18,16 @@ type PasswordResetRequested struct {
 	Token      string    `json:"token"`
 	ExpiresAt  time.Time `json:"expires_at"`
 }
+
+// EmailVerificationRequested is the payload of identity.email_verification_requested: an identity's email is
+// not proven yet (it signed up, or asked for a new link), and the notifier emails Token (as a link) to Email.
+// Like a password reset it goes to the directory outbox, with IdentityID as its subject.
+//
+// Token is the raw single-use verification token; only its SHA-256 is stored, so the outbox row is the one
+// place it rests until the event is published. It expires at ExpiresAt.
+type EmailVerificationRequested struct {
+	IdentityID uuid.UUID `json:"identity_id"`
+	Email      string    `json:"email"`
+	Token      string    `json:"token"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}

@@ -35,6 +35,9 @@ const (
 	TypeUserRemoved            = "user.removed"
 	TypePasswordResetRequested = "auth.password_reset_requested"
 
+	// TypeEmailVerificationRequested carries a link that proves an identity owns its email.
+	TypeEmailVerificationRequested = "identity.email_verification_requested"
+
 	TypeCommentCreated    = "comment.created"
 	TypeCommentUpdated    = "comment.updated"
 	TypeCommentDeleted    = "comment.deleted"
@@ -88,6 +91,8 @@ var topics = map[string]string{
 	TypeUserRoleChanged:        TopicMembers,
 	TypeUserRemoved:            TopicMembers,
 	TypePasswordResetRequested: TopicIdentity,
+
+	TypeEmailVerificationRequested: TopicIdentity,
 
 	TypeCommentCreated:    TopicTasks,
 	TypeCommentUpdated:    TopicTasks,

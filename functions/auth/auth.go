@@ -17,15 +17,28 @@ import (
 
 func init() { service.Register("auth", New, ssoPart) }
 
-// New builds the function's handler over env.
+// New builds the function's handler over env. Without a usable MFA_ENCRYPTION_KEY the function still serves,
+// and second-factor enrolment and login answer 503 while the log says why.
 func New(env *service.Env) http.Handler {
+	box, err := loadMFA(env)
+	if err != nil {
+		env.Log.Error("second factors are unavailable: their configuration is invalid", "error", err.Error())
+	}
+	return build(env, box)
+}
+
+// build is New with the box TOTP secrets are sealed with (nil: none), which tests pass themselves.
+func build(env *service.Env, box *identity.SecretBox) http.Handler {
 	h := &handler{env: env, ids: env.Identities()}
+	h.ids.MFA = box
 	mux := env.Mux()
 	mux.Handle("POST /v1/auth/login", httpx.HandlerFunc(h.login))
 	mux.Handle("GET /.well-known/jwks.json", httpx.HandlerFunc(h.jwks))
 	registerSessions(env, mux, h.ids)
 	registerSSO(env, mux)
 	registerRegistration(env, mux, h.ids)
+	registerVerification(env, mux, h.ids)
+	registerMFA(env, mux, h.ids)
 	return env.Handler(mux)
 }
 
@@ -54,6 +67,14 @@ type loginTenant struct {
 
 var errInvalidCredentials = httpx.NewProblem(http.StatusUnauthorized, "invalid_credentials", "the email, password or organization is wrong")
 
+// errEmailUnverified refuses a password login or a switch into an organization that verified the domain of an
+// email its holder has not proven to own.
+func errEmailUnverified() *httpx.Problem {
+	return httpx.NewProblem(http.StatusForbidden, "email_unverified",
+		"this organization verified the domain of your email address: follow the verification link sent to it "+
+			"(POST /v1/auth/verify-email), then log in again")
+}
+
 func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	var in loginRequest
 	if err := httpx.Decode(w, r, &in); err != nil {
@@ -70,7 +91,12 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	if p := throttled(err); p != nil {
 		return p
 	}
+	var owed *identity.MFARequiredError
 	switch {
+	case errors.As(err, &owed):
+		return writeMFARequired(w, h.env, owed)
+	case errors.Is(err, identity.ErrEmailUnverified):
+		return errEmailUnverified()
 	case errors.Is(err, identity.ErrInvalidCredentials):
 		p := *errInvalidCredentials
 		return &p

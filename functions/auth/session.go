@@ -26,8 +26,10 @@ func registerSessions(env *service.Env, mux *http.ServeMux, ids *identity.Servic
 	mux.Handle("POST /v1/auth/password-reset", httpx.HandlerFunc(s.requestReset))
 	mux.Handle("POST /v1/auth/password-reset/confirm", httpx.HandlerFunc(s.confirmReset))
 	mux.Handle("POST /v1/auth/password", env.Authenticated(httpx.HandlerFunc(s.changePassword)))
-	mux.Handle("POST /v1/auth/switch", env.Authenticated(httpx.HandlerFunc(s.switchTenant)))
-	mux.Handle("GET /v1/auth/memberships", env.Authenticated(httpx.HandlerFunc(s.memberships)))
+	// Switching and listing memberships concern the identity, not the token's organization: a member who owes
+	// that organization a second factor may still leave for another (service.Env.AuthenticatedEnrolling).
+	mux.Handle("POST /v1/auth/switch", env.AuthenticatedEnrolling(httpx.HandlerFunc(s.switchTenant)))
+	mux.Handle("GET /v1/auth/memberships", env.AuthenticatedEnrolling(httpx.HandlerFunc(s.memberships)))
 }
 
 type refreshRequest struct {
@@ -175,6 +177,9 @@ func (s *sessions) switchTenant(w http.ResponseWriter, r *http.Request) error {
 	sess, err := s.ids.Switch(r.Context(), p.IdentityID, in.Tenant, now)
 	if errors.Is(err, identity.ErrNotMember) {
 		return httpx.NotFound()
+	}
+	if errors.Is(err, identity.ErrEmailUnverified) {
+		return errEmailUnverified()
 	}
 	if err != nil {
 		return err

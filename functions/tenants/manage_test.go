@@ -213,7 +213,7 @@ func TestSettings(t *testing.T) {
 	path := "/v1/tenants/me/settings"
 
 	def := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: path, Bearer: acme.tokens["viewer"]}), 200)
-	if strings.TrimSpace(def.Raw) != `{"features":{},"limits":{},"preferences":{},"sso":null}` {
+	if strings.TrimSpace(def.Raw) != `{"features":{},"limits":{},"preferences":{},"sso":null,"require_mfa":false}` {
 		t.Fatalf("defaults %s", def.Raw)
 	}
 	body := `{"features":{"beta":true},"limits":{"max_projects":10},"preferences":{"theme":"dark"},"sso":` + devConnection + `}`

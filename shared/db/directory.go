@@ -35,6 +35,10 @@ var (
 	EntryTenantStatus = Entry{"tenant_status"}
 	// EntryIdempotency records and replays Idempotency-Key answers of requests made before sign-in.
 	EntryIdempotency = Entry{"idempotency"}
+	// EntryEmailVerification issues and redeems email-verification tokens of an identity.
+	EntryEmailVerification = Entry{"email_verification"}
+	// EntryMFA enrols, checks and removes an identity's second factor, and completes a login that owes one.
+	EntryMFA = Entry{"mfa"}
 )
 
 // Directory is the handle on the control-plane store. It has no general query method: every use goes through

@@ -56,6 +56,9 @@ type Service struct {
 	// Hasher does every password hash and check; New sets Argon2 with the given parameters. Like Limits, it is
 	// changed only before the Service is used (tests count its calls).
 	Hasher Hasher
+	// MFA seals and opens TOTP secrets. When nil, enrolment and the second step of a login answer
+	// ErrMFAUnavailable; a login of an enrolled identity still owes its code, so a missing key never skips it.
+	MFA *SecretBox
 
 	dir        *db.Directory
 	params     Params
@@ -92,6 +95,9 @@ type membership struct {
 	tenant uuid.UUID
 	slug   string
 	role   string
+	// guarded: the organization verified the domain of the identity's email, so only a proven owner of the
+	// email may log in to it with a password.
+	guarded bool
 }
 
 // Login checks email and password and opens a session in the organization with slug tenantSlug, or in the
@@ -137,9 +143,11 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 	email, wellFormed := NormalizeEmail(email)
 	tenantSlug = strings.ToLower(strings.TrimSpace(tenantSlug))
 	var (
-		id      uuid.UUID
-		hash    *string
-		members []membership
+		id       uuid.UUID
+		hash     *string
+		verified bool
+		enrolled bool
+		members  []membership
 	)
 	err := s.dir.Platform(ctx, db.EntryLogin, func(tx pgx.Tx) error {
 		// The throttle is read before anything that depends on the email having an identity.
@@ -151,23 +159,25 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 			// compare; the dummy hash below still costs what a wrong password does.
 			return nil
 		}
-		err := tx.QueryRow(ctx, `SELECT id, password_hash FROM directory.identities WHERE email = $1`, email).Scan(&id, &hash)
+		err := tx.QueryRow(ctx, `SELECT id, password_hash, email_verified_at IS NOT NULL,
+				EXISTS (SELECT 1 FROM directory.mfa_totp WHERE identity_id = i.id AND confirmed_at IS NOT NULL)
+			FROM directory.identities i WHERE email = $1`, email).Scan(&id, &hash, &verified, &enrolled)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT t.id, t.slug, m.role FROM directory.memberships m
+		rows, err := tx.Query(ctx, `SELECT t.id, t.slug, m.role, `+guardedSQL("$2")+` FROM directory.memberships m
 			JOIN directory.tenants t ON t.id = m.tenant_id
-			WHERE m.identity_id = $1 AND t.status = 'active' ORDER BY t.slug`, id)
+			WHERE m.identity_id = $1 AND t.status = 'active' ORDER BY t.slug`, id, emailDomain(email))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var m membership
-			if err := rows.Scan(&m.tenant, &m.slug, &m.role); err != nil {
+			if err := rows.Scan(&m.tenant, &m.slug, &m.role, &m.guarded); err != nil {
 				return err
 			}
 			members = append(members, m)
@@ -205,6 +215,17 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 		return Session{}, s.invalid(ctx, a, now)
 	}
 	m := members[chosen]
+	if m.guarded && !verified {
+		// The password is right, so this is no failed guess; the refusal sends a fresh link, as far as the
+		// resend limit allows, so that the person is pointed at their mailbox.
+		if err := s.ResendVerification(ctx, id, now); err != nil && !errors.Is(err, ErrThrottled) && !errors.Is(err, ErrAlreadyVerified) {
+			return Session{}, fmt.Errorf("login: %w", err)
+		}
+		return Session{}, ErrEmailUnverified
+	}
+	if enrolled {
+		return Session{}, s.challenge(ctx, id, m.tenant, a, now)
+	}
 	sess := Session{Principal: token.Principal{IdentityID: id, TenantID: m.tenant, Role: m.role}, TenantSlug: m.slug}
 	err = s.dir.Platform(ctx, db.EntryLogin, func(tx pgx.Tx) (err error) {
 		if a != nil {
@@ -223,6 +244,16 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 	}
 	return sess, nil
 }
+
+// guardedSQL is the SQL truth that the organization t verified the email domain that the SQL expression
+// domain yields, or a parent of it (the rule SSO provisioning applies).
+func guardedSQL(domain string) string {
+	return `EXISTS (SELECT 1 FROM directory.domains d WHERE d.tenant_id = t.id AND d.verified_at IS NOT NULL
+		AND (` + domain + ` = d.domain OR right(` + domain + `, length(d.domain) + 1) = '.' || d.domain))`
+}
+
+// emailDomain is the domain part of a normalized email.
+func emailDomain(email string) string { return email[strings.LastIndexByte(email, '@')+1:] }
 
 // invalid counts a failed login under a and returns ErrInvalidCredentials, or the error of counting it.
 func (s *Service) invalid(ctx context.Context, a *attempt, now time.Time) error {

@@ -71,9 +71,11 @@ func (s *Service) RequestReset(ctx context.Context, client, email string, now ti
 
 // ConfirmReset sets a new password with the reset token raw. The token works once and within ResetTTL; every
 // other reset token of the identity is spent with it, every session (refresh-token family) of the identity
-// is revoked, and the email's login backoffs are forgotten. A token that is unknown, expired or used is
-// ErrInvalidResetToken; a password the policy refuses is a validation error on "password", reported before
-// the token is looked at. It is not throttled; requests from the network go through ConfirmResetFrom.
+// is revoked, and the email's login backoffs are forgotten. The reset link was mailed, so redeeming it proves
+// the email: an unverified identity is claimed (ClaimUnverified) and so marked verified. A token that is
+// unknown, expired or used is ErrInvalidResetToken; a password the policy refuses is a validation error on
+// "password", reported before the token is looked at. It is not throttled; requests from the network go
+// through ConfirmResetFrom.
 func (s *Service) ConfirmReset(ctx context.Context, raw, password string, now time.Time) error {
 	return s.confirmReset(ctx, raw, password, nil, now)
 }
@@ -112,6 +114,11 @@ func (s *Service) confirmReset(ctx context.Context, raw, password string, a *att
 			return ErrInvalidResetToken
 		}
 		if err != nil {
+			return err
+		}
+		// The token came by mail, so its holder owns the email: an unverified identity is theirs now, and
+		// whatever its creator set up beyond the password (a second factor) goes with the old password.
+		if _, err := ClaimUnverified(ctx, tx, id, now); err != nil {
 			return err
 		}
 		return s.setPassword(ctx, tx, id, hash, "", now)

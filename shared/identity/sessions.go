@@ -138,15 +138,21 @@ func (s *Service) Switch(ctx context.Context, identityID uuid.UUID, tenantSlug s
 	err := s.dir.Platform(ctx, db.EntrySession, func(tx pgx.Tx) error {
 		var tenantID uuid.UUID
 		var role string
-		err := tx.QueryRow(ctx, `SELECT t.id, t.slug, m.role FROM directory.memberships m
+		var unproven bool
+		err := tx.QueryRow(ctx, `SELECT t.id, t.slug, m.role, i.email_verified_at IS NULL AND `+guardedSQL(`substring(i.email from '[^@]*$')`)+`
+			FROM directory.memberships m
 			JOIN directory.tenants t ON t.id = m.tenant_id
+			JOIN directory.identities i ON i.id = m.identity_id
 			WHERE m.identity_id = $1 AND t.slug = $2 AND t.status = 'active'`, identityID, tenantSlug).
-			Scan(&tenantID, &sess.TenantSlug, &role)
+			Scan(&tenantID, &sess.TenantSlug, &role, &unproven)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotMember
 		}
 		if err != nil {
 			return err
+		}
+		if unproven {
+			return ErrEmailUnverified
 		}
 		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: role}
 		sess.RefreshToken, sess.RefreshExpiresAt, err = s.StartSession(ctx, tx, identityID, tenantID, now)

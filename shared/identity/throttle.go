@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -172,6 +173,13 @@ func (l Limits) resetToken(client string) attempt {
 
 func (l Limits) signUp(client string) attempt {
 	return attempt{rules: clientRule("sign-up:", client, l.SignUpPerClient)}
+}
+
+// mfa is what second-factor codes are throttled under: the backoff of logins, kept per identity across every
+// client address (whoever guesses codes already has the password, so spreading the guesses over addresses
+// must not multiply them), and the client's window across accounts.
+func (l Limits) mfa(identityID uuid.UUID, client string) attempt {
+	return attempt{rules: clientRule("mfa:", client, l.LoginPerClient), account: "mfa:id:" + identityID.String(), client: "any", backoff: l.LoginBackoff}
 }
 
 // longestWindow is the age past which no limit counts a row of directory.login_failures any more.

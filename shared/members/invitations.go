@@ -244,7 +244,8 @@ type pending struct {
 	slug, status     string
 	identityID       *uuid.UUID
 	passwordHash     *string
-	createIdentityAs string // the password hash of the identity to create, when there is none
+	verified         bool   // the existing identity proved it owns the email
+	createIdentityAs string // the password hash of the identity to create, or to claim an unverified one with
 }
 
 // Accept redeems an invitation token: it makes the invitee a member with the invitation's role, marks the
@@ -256,6 +257,12 @@ type pending struct {
 // created with it and in.Name. When it has one, in.Password must be that identity's password
 // (identity.ErrInvalidCredentials otherwise), unless proven is that identity: the caller showed a valid access
 // token of it, which proves the person as well as a password would. An existing identity keeps its name.
+//
+// The token came by mail to the invited address, so redeeming it proves the acceptor owns the email: the
+// identity is marked verified. An existing identity that never proved its email may have been created by
+// anyone, so its password is not asked for and gives no access: without proven, the acceptor sets a new
+// password (in.Password, under the password policy) and identity.ClaimUnverified drops whatever the creator
+// set up (the old password, every session, the second factor) before the membership is added.
 func (s *Store) Accept(ctx context.Context, in AcceptInput, proven uuid.UUID, now time.Time) (Accepted, error) {
 	if err := in.Validate(); err != nil {
 		return Accepted{}, err
@@ -263,12 +270,13 @@ func (s *Store) Accept(ctx context.Context, in AcceptInput, proven uuid.UUID, no
 	hash := tokenHash(in.Token)
 	var p pending
 	err := s.dir.Platform(ctx, db.EntryInvitation, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT inv.id, inv.tenant_id, inv.email, inv.role, t.slug, t.status, i.id, i.password_hash
+		return tx.QueryRow(ctx, `SELECT inv.id, inv.tenant_id, inv.email, inv.role, t.slug, t.status, i.id, i.password_hash,
+				coalesce(i.email_verified_at IS NOT NULL, false)
 			FROM directory.invitations inv
 			JOIN directory.tenants t ON t.id = inv.tenant_id
 			LEFT JOIN directory.identities i ON i.email = inv.email
 			WHERE inv.token_hash = $1 AND inv.accepted_at IS NULL AND inv.revoked_at IS NULL AND inv.expires_at > $2`,
-			hash, now).Scan(&p.id, &p.tenantID, &p.email, &p.role, &p.slug, &p.status, &p.identityID, &p.passwordHash)
+			hash, now).Scan(&p.id, &p.tenantID, &p.email, &p.role, &p.slug, &p.status, &p.identityID, &p.passwordHash, &p.verified)
 	})
 	switch {
 	case errors.Is(err, db.ErrNotFound):
@@ -282,7 +290,7 @@ func (s *Store) Accept(ctx context.Context, in AcceptInput, proven uuid.UUID, no
 	}
 	// Passwords are checked and hashed outside the transaction, so no lock is held across argon2.
 	switch {
-	case p.identityID == nil:
+	case p.identityID == nil, *p.identityID != proven && !p.verified:
 		var errs valid.Errors
 		identity.ValidatePassword(&errs, "password", in.Password)
 		if err := errs.Err(); err != nil {
@@ -316,6 +324,23 @@ func (s *Store) Accept(ctx context.Context, in AcceptInput, proven uuid.UUID, no
 		var identityID uuid.UUID
 		if p.identityID != nil {
 			identityID = *p.identityID
+			if p.createIdentityAs != "" {
+				// The acceptor took over an unverified identity: nothing its creator set survives.
+				claimed, err := identity.ClaimUnverified(ctx, tx, identityID, now)
+				if err != nil {
+					return err
+				}
+				if !claimed {
+					// Verified concurrently: a retry asks for the password.
+					return fmt.Errorf("identity %s verified concurrently: %w", p.email, db.ErrConflict)
+				}
+				if _, err := tx.Exec(ctx, `UPDATE directory.identities SET password_hash = $2 WHERE id = $1`,
+					identityID, p.createIdentityAs); err != nil {
+					return err
+				}
+			} else if err := identity.MarkVerified(ctx, tx, identityID, now); err != nil {
+				return err
+			}
 		} else {
 			newID, err := uuid.NewV7()
 			if err != nil {
@@ -323,8 +348,9 @@ func (s *Store) Accept(ctx context.Context, in AcceptInput, proven uuid.UUID, no
 			}
 			// A concurrent sign-up of the same email makes this a conflict; the invitation stays open for a
 			// retry, which then finds the identity and asks for its password.
-			if err := tx.QueryRow(ctx, `INSERT INTO directory.identities (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (email) DO NOTHING RETURNING id`, newID, p.email, in.Name, p.createIdentityAs).Scan(&identityID); err != nil {
+			if err := tx.QueryRow(ctx, `INSERT INTO directory.identities (id, email, name, password_hash, email_verified_at)
+				VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (email) DO NOTHING RETURNING id`, newID, p.email, in.Name, p.createIdentityAs, now).Scan(&identityID); err != nil {
 				if errors.Is(err, pgx.ErrNoRows) {
 					return fmt.Errorf("identity %s created concurrently: %w", p.email, db.ErrConflict)
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/members"
 	"github.com/coditect/hyperscale/shared/page"
+	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 )
 
@@ -124,6 +125,8 @@ func TestAcceptAsAnExistingIdentity(t *testing.T) {
 	owner := f.member(acme, "owner")
 	grace := f.person("grace@example.test", "Grace", true)
 	nopass := f.person("nopass@example.test", "No Password", false)
+	// Both proved they own their email; TestAcceptClaimsAnUnverifiedIdentity covers those who did not.
+	f.exec(`UPDATE directory.identities SET email_verified_at = now() WHERE id = ANY($1)`, []uuid.UUID{grace, nopass})
 	now := time.Now()
 	invite := func(email string) string {
 		t.Helper()
@@ -162,7 +165,7 @@ func TestAcceptAsAnExistingIdentity(t *testing.T) {
 	if _, err := f.store.Add(ctx, acme, owner, members.AddInput{Email: "late@example.test", Role: "viewer"}); err != nil {
 		t.Fatal(err)
 	}
-	f.exec(`UPDATE directory.identities SET password_hash = $2 WHERE email = $1`, "late@example.test", identity.HashPassword(password, cheap))
+	f.exec(`UPDATE directory.identities SET password_hash = $2, email_verified_at = now() WHERE email = $1`, "late@example.test", identity.HashPassword(password, cheap))
 	if _, err := f.store.Accept(ctx, members.AcceptInput{Token: tok, Password: password}, uuid.Nil, now); !errors.Is(err, members.ErrAlreadyMember) {
 		t.Fatalf("accept by a member: %v, want ErrAlreadyMember", err)
 	}
@@ -326,5 +329,91 @@ func TestConcurrentAcceptsUseTheTokenOnce(t *testing.T) {
 	}
 	if ok != 1 || sessions != 1 {
 		t.Fatalf("%d accepts succeeded and %d sessions started, want 1 and 1", ok, sessions)
+	}
+}
+
+// An identity that never proved its email may have been signed up by anyone: the invitation's mailed token
+// proves the acceptor owns the email, so the acceptor sets a new password, and the creator's password,
+// sessions and second factor stop working. Accepting also marks the email verified.
+func TestAcceptClaimsAnUnverifiedIdentity(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	acme := f.tenant("acme")
+	owner := f.member(acme, "owner")
+	now := time.Now()
+	invite := func(email string) string {
+		t.Helper()
+		if _, err := f.store.Invite(ctx, acme, owner, members.InviteInput{Email: email, Role: "member"}, now); err != nil {
+			t.Fatal(err)
+		}
+		return f.invited(acme).Token
+	}
+	verifiedAt := func(id uuid.UUID) *time.Time {
+		t.Helper()
+		var at *time.Time
+		if err := f.d.Owner.QueryRow(ctx, `SELECT email_verified_at FROM directory.identities WHERE id = $1`, id).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at
+	}
+
+	// Mallory signed up with the victim's email: she holds its password, a session and a second factor.
+	squatted := f.person("victim@example.test", "Mallory", true)
+	other := f.tenant("mallory-co")
+	f.join(other, squatted, "owner")
+	family := uuid.Must(uuid.NewV7())
+	f.exec(`INSERT INTO directory.refresh_token_families (id, identity_id, tenant_id) VALUES ($1, $2, $3)`, family, squatted, other)
+	f.exec(`INSERT INTO directory.mfa_totp (identity_id, secret, confirmed_at) VALUES ($1, '\x00', now())`, squatted)
+	tok := invite("victim@example.test")
+
+	// The acceptor must set a password: Mallory's is not asked for and would not do.
+	var fields valid.Errors
+	if _, err := f.store.Accept(ctx, members.AcceptInput{Token: tok}, uuid.Nil, now); !errors.As(err, &fields) || fields[0].Field != "password" {
+		t.Fatalf("accept without a password: %v, want a password field error", err)
+	}
+	const fresh = "a brand new passphrase"
+	acc, err := f.store.Accept(ctx, members.AcceptInput{Token: tok, Password: fresh}, uuid.Nil, now)
+	if err != nil || acc.Member.ID != squatted {
+		t.Fatalf("accept = %+v, %v", acc.Member, err)
+	}
+	var hash string
+	var revoked *time.Time
+	var factors int
+	if err := f.d.Owner.QueryRow(ctx, `SELECT i.password_hash, f.revoked_at, (SELECT count(*) FROM directory.mfa_totp WHERE identity_id = i.id)
+		FROM directory.identities i, directory.refresh_token_families f WHERE i.id = $1 AND f.id = $2`, squatted, family).
+		Scan(&hash, &revoked, &factors); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := identity.CheckPassword(password, hash); ok {
+		t.Fatal("the squatter's password still works")
+	}
+	if ok, _ := identity.CheckPassword(fresh, hash); !ok {
+		t.Fatal("the acceptor's password does not work")
+	}
+	if revoked == nil || factors != 0 || verifiedAt(squatted) == nil {
+		t.Fatalf("after the claim: session revoked at %v, %d second factors, verified at %v", revoked, factors, verifiedAt(squatted))
+	}
+	if _, err := f.ids.Login(ctx, "victim@example.test", password, "acme", now); !errors.Is(err, identity.ErrInvalidCredentials) {
+		t.Fatalf("login with the squatter's password: %v, want invalid credentials", err)
+	}
+	if _, err := f.ids.Login(ctx, "victim@example.test", fresh, "acme", now); err != nil {
+		t.Fatalf("login with the new password: %v", err)
+	}
+
+	// Proven by a token of the identity itself (a signed-in owner of an unverified account): the email is now
+	// verified and the password stays.
+	self := f.person("self@example.test", "Self", true)
+	if _, err := f.store.Accept(ctx, members.AcceptInput{Token: invite("self@example.test")}, self, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ids.Login(ctx, "self@example.test", password, "acme", now); err != nil || verifiedAt(self) == nil {
+		t.Fatalf("proven acceptor: login %v, verified at %v", err, verifiedAt(self))
+	}
+
+	// A new identity made by an invitation starts verified.
+	acc, err = f.store.Accept(ctx, members.AcceptInput{Token: invite("new@example.test"), Name: "New", Password: fresh}, uuid.Nil, now)
+	if err != nil || verifiedAt(acc.Member.ID) == nil {
+		t.Fatalf("new identity: %v, verified at %v", err, verifiedAt(acc.Member.ID))
 	}
 }

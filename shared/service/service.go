@@ -57,6 +57,8 @@ type Env struct {
 	Tenants *tenancy.StatusCache
 	// Idempotency stores and replays the answers of creating POSTs sent with an Idempotency-Key.
 	Idempotency *idempotency.Keys
+	// MFAPolicy answers whether an organization requires a second factor of its members.
+	MFAPolicy *tenancy.MFAPolicy
 }
 
 // NewEnv builds an Env from cfg: logger, database pools, token keys.
@@ -81,7 +83,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 // every function it serves, and tests bring their own database.
 func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
 	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now, Tenants: tenancy.NewStatusCache(d.Directory, cfg.TenantStatusTTL),
-		Idempotency: idempotency.New(d.Directory, d.Tenants)}
+		Idempotency: idempotency.New(d.Directory, d.Tenants), MFAPolicy: tenancy.NewMFAPolicy(d.Tenants, cfg.TenantStatusTTL)}
 	if keys.CanSign() {
 		e.Issuer = token.NewIssuer(keys, cfg.Token.Issuer, cfg.Token.Audience, cfg.Token.AccessTTL)
 	}
@@ -129,8 +131,22 @@ func (e *Env) Handler(h http.Handler) http.Handler {
 }
 
 // Authenticated admits only requests with a valid access token whose organization is active: a suspended one
-// gets 403 tenant_suspended, one that no longer exists 401.
-func (e *Env) Authenticated(h http.Handler) http.Handler {
+// gets 403 tenant_suspended, one that no longer exists 401. When the organization requires a second factor
+// (its require_mfa setting), a member without one gets 403 mfa_enrollment_required: such a member's token
+// reaches only the routes behind AuthenticatedEnrolling.
+func (e *Env) Authenticated(h http.Handler) http.Handler { return e.authenticated(h, true) }
+
+// AuthenticatedEnrolling is Authenticated without the second-factor requirement, for the routes a member of an
+// organization that requires one needs in order to get one: enrolling it, and what concerns the identity
+// rather than the organization (switching organization, listing its memberships, verifying its email).
+func (e *Env) AuthenticatedEnrolling(h http.Handler) http.Handler { return e.authenticated(h, false) }
+
+// errMFAEnrollmentRequired refuses a tenant route to a member without a second factor in an organization that
+// requires one.
+var errMFAEnrollmentRequired = httpx.NewProblem(http.StatusForbidden, "mfa_enrollment_required",
+	"this organization requires a second factor: enrol one with POST /v1/auth/mfa/totp")
+
+func (e *Env) authenticated(h http.Handler, requireMFA bool) http.Handler {
 	active := httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p, _ := httpx.PrincipalFrom(r.Context())
 		status, err := e.Tenants.Status(r.Context(), p.TenantID)
@@ -139,6 +155,11 @@ func (e *Env) Authenticated(h http.Handler) http.Handler {
 		}
 		switch status {
 		case tenancy.StatusActive:
+			if requireMFA {
+				if err := e.checkMFA(r.Context(), p); err != nil {
+					return err
+				}
+			}
 			h.ServeHTTP(w, r)
 			return nil
 		case tenancy.StatusSuspended:
@@ -148,6 +169,24 @@ func (e *Env) Authenticated(h http.Handler) http.Handler {
 		}
 	})
 	return httpx.Authenticate(e.Verifier, e.Now)(active)
+}
+
+// checkMFA returns the mfa_enrollment_required problem when p's organization requires a second factor and p's
+// identity has none. Only members of such organizations pay the identity's lookup.
+func (e *Env) checkMFA(ctx context.Context, p token.Principal) error {
+	required, err := e.MFAPolicy.Required(ctx, p.TenantID)
+	if err != nil || !required {
+		return err
+	}
+	ok, err := identity.HasMFA(ctx, e.DB.Directory, p.IdentityID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		p := *errMFAEnrollmentRequired
+		return &p
+	}
+	return nil
 }
 
 // Idempotent makes a creating POST honour the Idempotency-Key header. Behind Authenticated, keys are scoped to

@@ -40,7 +40,7 @@ const (
 )
 
 // Top-level settings, in the order changes are listed.
-var settingKeys = []string{"features", "limits", "preferences", "sso"}
+var settingKeys = []string{"features", "limits", "preferences", "sso", "require_mfa"}
 
 // settingKey is the shape of every key of features, limits and preferences: it names a setting in code, so it
 // is a lower-case identifier.
@@ -54,6 +54,9 @@ type Settings struct {
 	// SSO is the organization's OIDC connection, or nil. In answers its client secret is a secret reference or
 	// MaskedSecret, never a plain secret.
 	SSO *sso.Connection `json:"sso"`
+	// RequireMFA requires every member to have a second factor: a member without one reaches only the routes
+	// that enrol one (docs/2026-12-03-totp.md).
+	RequireMFA bool `json:"require_mfa"`
 }
 
 // defaultSettings are the settings of an organization that never stored any.
@@ -83,6 +86,7 @@ type SettingsInput struct {
 	Limits      json.RawMessage `json:"limits"`
 	Preferences json.RawMessage `json:"preferences"`
 	SSO         json.RawMessage `json:"sso"`
+	RequireMFA  json.RawMessage `json:"require_mfa"`
 }
 
 // parse checks the input's shapes and returns the settings it holds. The SSO connection is decoded but not
@@ -121,6 +125,11 @@ func (in SettingsInput) parse() (Settings, valid.Errors) {
 	})
 	if enc, _ := json.Marshal(out.Preferences); len(enc) > MaxPreferencesBytes {
 		errs.Add("preferences", fmt.Sprintf("must be at most %d bytes encoded as JSON", MaxPreferencesBytes))
+	}
+	if len(in.RequireMFA) > 0 && !isNull(in.RequireMFA) {
+		if err := json.Unmarshal(in.RequireMFA, &out.RequireMFA); err != nil {
+			errs.Add("require_mfa", "must be true or false")
+		}
 	}
 	if len(in.SSO) > 0 && !isNull(in.SSO) {
 		c, err := decodeConnection(in.SSO)
@@ -317,11 +326,11 @@ func (s *SettingsStore) Replace(ctx context.Context, tenantID, actorID uuid.UUID
 		}
 		// An upsert, not INSERT ... SELECT, which Citus refuses under row-level security (DESIGN.md rule 8). The
 		// answer is what jsonb stored, so it reads exactly as a later GET does.
-		next, err = scanSettings(tx.QueryRow(ctx, `INSERT INTO tenant.settings (tenant_id, features, limits, preferences, sso)
-			VALUES ($1, $2, $3, $4, $5)
+		next, err = scanSettings(tx.QueryRow(ctx, `INSERT INTO tenant.settings (tenant_id, features, limits, preferences, sso, require_mfa)
+			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (tenant_id) DO UPDATE SET features = EXCLUDED.features, limits = EXCLUDED.limits,
-				preferences = EXCLUDED.preferences, sso = EXCLUDED.sso, updated_at = now()
-			RETURNING `+settingsColumns, tenantID, enc["features"], enc["limits"], enc["preferences"], conn))
+				preferences = EXCLUDED.preferences, sso = EXCLUDED.sso, require_mfa = EXCLUDED.require_mfa, updated_at = now()
+			RETURNING `+settingsColumns, tenantID, enc["features"], enc["limits"], enc["preferences"], conn, next.RequireMFA))
 		if err != nil {
 			return err
 		}
@@ -399,14 +408,16 @@ func loadSettings(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, forUpdate 
 	return st, err
 }
 
-const settingsColumns = `features, limits, preferences, sso`
+const settingsColumns = `features, limits, preferences, sso, require_mfa`
 
 func scanSettings(row pgx.Row) (Settings, error) {
 	var features, limits, preferences, conn []byte
-	if err := row.Scan(&features, &limits, &preferences, &conn); err != nil {
+	var requireMFA bool
+	if err := row.Scan(&features, &limits, &preferences, &conn, &requireMFA); err != nil {
 		return Settings{}, err
 	}
 	st := defaultSettings()
+	st.RequireMFA = requireMFA
 	for _, f := range []struct {
 		raw []byte
 		dst any
@@ -432,6 +443,7 @@ func settingsChanges(old, next Settings) (map[string]activity.Change, error) {
 		"features":    {o.Features, n.Features},
 		"limits":      {o.Limits, n.Limits},
 		"preferences": {o.Preferences, n.Preferences},
+		"require_mfa": {o.RequireMFA, n.RequireMFA},
 	}
 	changes := map[string]activity.Change{}
 	for k, v := range values {

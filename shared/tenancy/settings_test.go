@@ -139,7 +139,7 @@ func TestSettingsLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if enc, _ := json.Marshal(def); string(enc) != `{"features":{},"limits":{},"preferences":{},"sso":null}` {
+	if enc, _ := json.Marshal(def); string(enc) != `{"features":{},"limits":{},"preferences":{},"sso":null,"require_mfa":false}` {
 		t.Fatalf("defaults %s", enc)
 	}
 

@@ -97,8 +97,9 @@ func New(dir *db.Directory, tenants *db.Tenants, ids *identity.Service, log *slo
 }
 
 // SignUp creates the organization, its owner's identity (or reuses it, when the email already has one and the
-// password matches) and the owner's membership, and opens the owner's first session. It is not throttled;
-// sign-ups from the network go through SignUpFrom.
+// password matches) and the owner's membership, and opens the owner's first session. An owner whose email is
+// not verified is sent a verification link (identity.RequestVerification) in the same transaction. It is not
+// throttled; sign-ups from the network go through SignUpFrom.
 //
 // The directory and the tenant store may be different databases, so this is two transactions: the directory's
 // first (it decides whether the slug is free), then the tenant's activity row and tenant.created event. A
@@ -164,6 +165,11 @@ func (s *Service) signUp(ctx context.Context, client string, throttled bool, in 
 			return err
 		}
 		if err := s.ids.SignedUp(ctx, tx, owner, now); err != nil {
+			return err
+		}
+		// The owner's email is unproven until the link this sends is followed (an owner who signed up before
+		// and already proved it gets none).
+		if err := identity.RequestVerification(ctx, tx, ownerID, now); err != nil && !errors.Is(err, identity.ErrAlreadyVerified) {
 			return err
 		}
 		sess.Principal = token.Principal{IdentityID: ownerID, TenantID: tenantID, Role: access.Owner}
