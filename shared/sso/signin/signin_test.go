@@ -248,7 +248,7 @@ func TestFinish(t *testing.T) {
 			c.ClientSecret = "secret://projects/p/secrets/token-signing-keys/versions/1"
 			o.Secrets = secrets.NewResolverWithAccessor(nil)
 		}, person("a@acme.test"), ErrMisconfigured},
-		{"wrong client secret", func(_ *world, c *sso.Connection, _ *Options) { c.ClientSecret = "wrong" }, person("a@acme.test"), ErrExchange},
+		{"wrong client secret", func(_ *world, c *sso.Connection, _ *Options) { c.ClientSecret = "wrong" }, person("a@acme.test"), ErrMisconfigured},
 		{"owner as the default role", func(_ *world, c *sso.Connection, _ *Options) { c.DefaultRole = "owner" }, person("a@acme.test"), ErrMisconfigured},
 	}
 	for _, tc := range tests {
