@@ -15,6 +15,7 @@ import (
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service"
+	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/valid"
 )
 
@@ -23,6 +24,9 @@ func init() { service.Register("auth", New) }
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {
 	h := &handler{env: env, ids: identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)}
+	// Logins and switches into an organization that requires its own single sign-on (or, later, a second
+	// factor) are refused to sessions that did not meet it.
+	h.ids.Policy = tenancy.NewSessionPolicy(env.DB.Tenants)
 	mux := env.Mux()
 	mux.Handle("POST /v1/auth/login", httpx.HandlerFunc(h.login))
 	mux.Handle("GET /.well-known/jwks.json", httpx.HandlerFunc(h.jwks))
@@ -79,6 +83,8 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		return &p
 	case errors.Is(err, identity.ErrTenantRequired):
 		return valid.Errors{{Field: "tenant", Message: "is required: this account belongs to several organizations"}}
+	case policyProblem(err) != nil:
+		return policyProblem(err)
 	case err != nil:
 		return err
 	}
@@ -96,6 +102,19 @@ func writeSession(w http.ResponseWriter, env *service.Env, sess identity.Session
 		Tenant: loginTenant{ID: sess.Principal.TenantID.String(), Slug: sess.TenantSlug, Role: sess.Principal.Role},
 		Tokens: tokens,
 	})
+	return nil
+}
+
+// policyProblem returns the 403 problem of an organization refusing a session that did not prove what it
+// requires (identity.Policy), and nil for any other error. The codes are stable: a client seeing sso_required
+// sends the person to GET /v1/auth/sso/{tenant}/start.
+func policyProblem(err error) *httpx.Problem {
+	switch {
+	case errors.Is(err, identity.ErrSSORequired):
+		return httpx.NewProblem(http.StatusForbidden, "sso_required", "this organization requires signing in through its single sign-on")
+	case errors.Is(err, identity.ErrMFARequired):
+		return httpx.NewProblem(http.StatusForbidden, "mfa_required", "this organization requires a second factor")
+	}
 	return nil
 }
 

@@ -169,9 +169,13 @@ func (s *sessions) switchTenant(w http.ResponseWriter, r *http.Request) error {
 		return valid.Errors{{Field: "tenant", Message: "is required"}}
 	}
 	now := s.env.Now()
-	sess, err := s.ids.Switch(r.Context(), p.IdentityID, in.Tenant, now)
+	// The new session is authenticated as the current one was, and the organization may ask for more.
+	sess, err := s.ids.SwitchFrom(r.Context(), p, in.Tenant, now)
 	if errors.Is(err, identity.ErrNotMember) {
 		return httpx.NotFound()
+	}
+	if pr := policyProblem(err); pr != nil {
+		return pr
 	}
 	if err != nil {
 		return err

@@ -229,6 +229,8 @@ func ssoProblem(err error) error {
 		{signin.ErrDomainNotAllowed, http.StatusForbidden, "email_domain_not_allowed", "your email domain may not sign in to this organization"},
 		{signin.ErrDomainNotVerified, http.StatusForbidden, "email_domain_not_verified", "this organization has not verified your email domain"},
 		{signin.ErrProviderUnavailable, http.StatusBadGateway, "sso_provider_unavailable", "the identity provider could not be reached; try again"},
+		{signin.ErrIssuerMismatch, http.StatusServiceUnavailable, "sso_issuer_mismatch", "the identity provider names another issuer than this organization's single sign-on; ask its admins to correct the issuer"},
+		{signin.ErrProviderIncompatible, http.StatusServiceUnavailable, "sso_provider_incompatible", "this organization's identity provider does not offer what single sign-on needs; ask its admins"},
 		{signin.ErrMisconfigured, http.StatusServiceUnavailable, "sso_misconfigured", "this organization's single sign-on is misconfigured; ask its admins"},
 	} {
 		if errors.Is(err, m.err) {

@@ -10,6 +10,7 @@ import (
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service"
+	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coditect/hyperscale/shared/tenancy"
 )
 
@@ -28,7 +29,9 @@ func newHandler(env *service.Env, resolver tenancy.TXTResolver) http.Handler {
 		env:      env,
 		svc:      tenancy.New(env.DB.Directory, env.DB.Tenants, ids, env.Log),
 		orgs:     tenancy.NewOrganizations(env.DB.Directory, env.DB.Tenants, env.Log),
-		settings: tenancy.NewSettingsStore(env.DB.Tenants, env.Config.Local()),
+		// A connection is checked against its provider's discovery document when saved, through the client
+		// sign-in uses: outside production it reaches loopback providers (the dev server's, tests').
+		settings: tenancy.NewSettingsStore(env.DB.Tenants, env.Config.Local()).WithProviderCheck(sso.NewHTTPClient(!env.Config.Production())),
 		domains:  tenancy.NewDomains(env.DB.Directory, env.DB.Tenants, resolver, env.Log, ownHosts(env)...),
 	}
 	mux := env.Mux()

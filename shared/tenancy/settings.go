@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -239,6 +240,17 @@ func shortKey(k string) string {
 type SettingsStore struct {
 	tenants *db.Tenants
 	local   bool
+	// providers, when set, reads the discovery document of an SSO connection being saved.
+	providers *http.Client
+}
+
+// WithProviderCheck makes Replace read the discovery document of an enabled SSO connection whose provider
+// settings (issuer, client authentication, scopes) change, with client (sso.NewHTTPClient), and refuse the
+// connection when the document names another issuer, cannot be read, or describes a provider the platform
+// cannot sign in with (sso.Metadata.Check). It returns s.
+func (s *SettingsStore) WithProviderCheck(client *http.Client) *SettingsStore {
+	s.providers = client
+	return s
 }
 
 // NewSettingsStore returns the store over the tenant handle. local admits what only a developer's machine may
@@ -279,6 +291,9 @@ func (s *SettingsStore) Replace(ctx context.Context, tenantID, actorID uuid.UUID
 		}
 	}
 	if err := errs.Err(); err != nil {
+		return Settings{}, err
+	}
+	if err := s.checkProvider(ctx, tenantID, next.SSO); err != nil {
 		return Settings{}, err
 	}
 	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
@@ -468,4 +483,31 @@ func sameJSON(a, b any) (bool, error) {
 	x, _ := json.Marshal(canon[0])
 	y, _ := json.Marshal(canon[1])
 	return bytes.Equal(x, y), nil
+}
+
+// checkProvider refuses next, an SSO connection being saved, when its provider cannot serve it (see
+// WithProviderCheck): the failing field and why, as a validation error. It runs before the settings'
+// transaction, which must not wait on a remote server. A disabled connection, or one whose provider settings
+// are the stored connection's, is not checked again: a flag changed while the provider is down still saves.
+func (s *SettingsStore) checkProvider(ctx context.Context, tenantID uuid.UUID, next *sso.Connection) error {
+	if s.providers == nil || next == nil || !next.Enabled {
+		return nil
+	}
+	old, err := sso.LoadConnection(ctx, s.tenants, tenantID)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if err == nil && old.Enabled && old.Issuer == next.Issuer && old.TokenAuthMethod == next.TokenAuthMethod &&
+		slices.Equal(old.EffectiveScopes(), next.EffectiveScopes()) {
+		return nil
+	}
+	md, err := sso.Discover(ctx, s.providers, next.Issuer)
+	if err == nil {
+		err = md.Check(next)
+	}
+	var de *sso.DiscoveryError
+	if errors.As(err, &de) {
+		return valid.Errors{{Field: de.Field, Message: de.Detail}}
+	}
+	return err
 }

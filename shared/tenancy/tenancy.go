@@ -135,7 +135,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, now time.Time) (Te
 			tenantID, ownerID, access.Owner); err != nil {
 			return err
 		}
-		sess.Principal = token.Principal{IdentityID: ownerID, TenantID: tenantID, Role: access.Owner}
+		sess.Principal = token.Principal{IdentityID: ownerID, TenantID: tenantID, Role: access.Owner, AMR: identity.AMRPassword}
 		sess.TenantSlug = t.Slug
 		sess.RefreshToken, sess.RefreshExpiresAt, err = s.ids.StartSession(ctx, tx, ownerID, tenantID, now)
 		return err
