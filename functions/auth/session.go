@@ -59,6 +59,9 @@ func (s *sessions) refresh(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, identity.ErrInvalidGrant) {
 		return httpx.NewProblem(http.StatusUnauthorized, "invalid_grant", "the refresh token is not valid; log in again")
 	}
+	if pr := policyProblem(err); pr != nil {
+		return pr
+	}
 	if err != nil {
 		return err
 	}

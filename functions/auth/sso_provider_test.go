@@ -275,3 +275,29 @@ func TestSwitchIntoSSORequiredOrganization(t *testing.T) {
 	w.connect(t, w.acme.TenantID, c)
 	servicetest.Expect(t, switchTo(bearer(pwd), "acme"), http.StatusOK)
 }
+
+// TestSSORequiredEndsOtherSessions: once an organization requires its single sign-on, a password session
+// already open there ends at its next refresh; a session through its provider carries on.
+func TestSSORequiredEndsOtherSessions(t *testing.T) {
+	t.Parallel()
+	w := newSSOWorld(t)
+	api := New(w.f.Env)
+	w.exec(t, `UPDATE directory.identities SET email_verified_at = now() WHERE id = $1`, w.acme.IdentityID)
+	pwd := servicetest.Expect(t, servicetest.Do(t, api, req{Method: "POST", Path: "/v1/auth/login",
+		Body: map[string]any{"email": "ada@acme.test", "password": servicetest.Password}}), http.StatusOK)
+	viaSSO := w.signIn(t, newBrowser(), "acme", "", person("ada@acme.test"))
+	if viaSSO.status != http.StatusOK {
+		t.Fatalf("sign-in = %d %s", viaSSO.status, viaSSO.raw)
+	}
+	c := w.connection(w.acme.TenantID)
+	c.Required = true
+	w.connect(t, w.acme.TenantID, c)
+
+	servicetest.ExpectProblem(t, servicetest.Do(t, api, refreshReq(pwd.Str("refresh_token"))), http.StatusForbidden, "sso_required")
+	// The session is over, not just refused: its family is revoked, so the token is now simply invalid.
+	servicetest.ExpectProblem(t, servicetest.Do(t, api, refreshReq(pwd.Str("refresh_token"))), http.StatusUnauthorized, "invalid_grant")
+	next := servicetest.Expect(t, servicetest.Do(t, api, refreshReq(viaSSO.str("refresh_token"))), http.StatusOK)
+	if p := principalOf(t, w.f, next); p.AMR != identity.AMRSSO(w.acme.TenantID) {
+		t.Fatalf("refreshed principal %+v", p)
+	}
+}

@@ -42,7 +42,8 @@ type Membership struct {
 //
 // A spent token presented again revokes the whole family (ErrRefreshReused). A family whose identity is no
 // longer a member of its organization, or whose organization is not active, is revoked too (ErrInvalidGrant):
-// a removed member's session ends at its next refresh. The token's row and its family's are locked, so of two
+// a removed member's session ends at its next refresh. So does one that no longer meets what its organization
+// requires (Policy): ErrSSORequired or ErrMFARequired, its family revoked. The token's row and its family's are locked, so of two
 // concurrent uses of one token exactly one rotates and the other finds it spent.
 func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Session, error) {
 	if len(raw) != secretLen {
@@ -89,12 +90,21 @@ func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Sessi
 			outcome = ErrInvalidGrant
 			return revokeFamily(ctx, tx, family, now)
 		}
+		var method string
+		if amr != nil {
+			method = *amr
+		}
+		// An organization that came to require more than the session proved ends it at its next refresh.
+		if err := s.admit(ctx, tenantID, method); err != nil {
+			if !errors.Is(err, ErrSSORequired) && !errors.Is(err, ErrMFARequired) {
+				return err
+			}
+			outcome = err
+			return revokeFamily(ctx, tx, family, now)
+		}
 		tok, sum := newSecret()
 		sess.RefreshToken, sess.RefreshExpiresAt = tok, now.Add(s.refreshTTL).UTC().Truncate(time.Second)
-		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: *role}
-		if amr != nil {
-			sess.Principal.AMR = *amr
-		}
+		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: *role, AMR: method}
 		_, err = tx.Exec(ctx, `WITH spent AS (
 				UPDATE directory.refresh_tokens SET used_at = $2 WHERE token_hash = $1
 			)
