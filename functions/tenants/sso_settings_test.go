@@ -9,6 +9,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 	"github.com/coditect/hyperscale/shared/sso/ssotest"
+	"github.com/coditect/hyperscale/shared/token"
 )
 
 // ssoSettings is the settings body of an enabled connection to issuer, with extra members of the connection.
@@ -93,10 +94,27 @@ func TestSettingsCheckTheProvider(t *testing.T) {
 	for _, body := range []map[string]any{
 		ssoSettings(postOnly.Issuer(), nil),
 		ssoSettings(postOnly.Issuer(), map[string]any{"token_auth_method": "client_secret_post", "scopes": []string{"openid", "email", "groups"}}),
-		ssoSettings(good.Issuer(), map[string]any{"required": true}),
+		ssoSettings(good.Issuer(), nil),
 	} {
 		servicetest.Expect(t, servicetest.Do(t, h, req{Method: "PUT", Path: path, Bearer: acme.tokens["admin"], Body: body}), 200)
 	}
+	// Requiring single sign-on is turned on from a session signed in through it, never from one that could
+	// lock its admin out: a password session, or one through another organization's provider.
+	admin, err := token.NewVerifier(f.Env.Keys, servicetest.Issuer, servicetest.Audience).Verify(acme.tokens["admin"], f.Env.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, amr := range []string{"", "pwd", "sso:" + bravo.id.String()} {
+		p := admin
+		p.AMR = amr
+		errs := problemErrors(t, servicetest.Do(t, h, req{Method: "PUT", Path: path, Bearer: f.Token(t, p), Body: ssoSettings(good.Issuer(), map[string]any{"required": true})}))
+		if !slices.Equal(keys(errs), []string{"sso.required"}) {
+			t.Fatalf("amr %q: failing fields %v", amr, errs)
+		}
+	}
+	admin.AMR = "sso:" + acme.id.String()
+	viaSSO := f.Token(t, admin)
+	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "PUT", Path: path, Bearer: viaSSO, Body: ssoSettings(good.Issuer(), map[string]any{"required": true})}), 200)
 	got := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: path, Bearer: acme.tokens["viewer"]}), 200)
 	var s struct {
 		SSO map[string]any `json:"sso"`
@@ -111,6 +129,7 @@ func TestSettingsCheckTheProvider(t *testing.T) {
 	}
 	body := ssoSettings(good.Issuer(), map[string]any{"required": true, "client_secret": "****"})
 	body["features"] = map[string]bool{"beta": true}
+	// Kept on, it no longer needs the proof.
 	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "PUT", Path: path, Bearer: acme.tokens["admin"], Body: body}), 200)
 	// But pointing the connection somewhere new does.
 	moved := ssoSettings(good.Issuer()+"/", map[string]any{"required": true})

@@ -19,8 +19,10 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/secrets"
 	"github.com/coditect/hyperscale/shared/sso"
+	"github.com/coditect/hyperscale/shared/token"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -277,6 +279,17 @@ func (s *SettingsStore) Get(ctx context.Context, tenantID uuid.UUID) (Settings, 
 // connection pointed elsewhere needs its own secret, and must not carry the old one to another provider. A
 // replacement that changes nothing records nothing.
 func (s *SettingsStore) Replace(ctx context.Context, tenantID, actorID uuid.UUID, in SettingsInput) (Settings, error) {
+	return s.replace(ctx, tenantID, actorID, nil, in)
+}
+
+// ReplaceBy is Replace on behalf of actor, the principal of the request (its TenantID must be tenantID), which
+// may not lock itself out: turning sso.required on is refused (422 sso.required) unless actor's session was
+// opened through this organization's connection, the proof that the connection lets its admins in.
+func (s *SettingsStore) ReplaceBy(ctx context.Context, actor token.Principal, in SettingsInput) (Settings, error) {
+	return s.replace(ctx, actor.TenantID, actor.IdentityID, &actor.AMR, in)
+}
+
+func (s *SettingsStore) replace(ctx context.Context, tenantID, actorID uuid.UUID, actorAMR *string, in SettingsInput) (Settings, error) {
 	next, errs := in.parse()
 	masked := next.SSO != nil && next.SSO.ClientSecret == MaskedSecret
 	if next.SSO != nil {
@@ -294,6 +307,9 @@ func (s *SettingsStore) Replace(ctx context.Context, tenantID, actorID uuid.UUID
 		return Settings{}, err
 	}
 	if err := s.checkProvider(ctx, tenantID, next.SSO); err != nil {
+		return Settings{}, err
+	}
+	if err := s.checkRequiredBy(ctx, tenantID, actorAMR, next.SSO); err != nil {
 		return Settings{}, err
 	}
 	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
@@ -510,4 +526,21 @@ func (s *SettingsStore) checkProvider(ctx context.Context, tenantID uuid.UUID, n
 		return valid.Errors{{Field: de.Field, Message: de.Detail}}
 	}
 	return err
+}
+
+// checkRequiredBy refuses next, a connection being saved by a session authenticated as *actorAMR, when it turns
+// sso.required on and that session was not opened through tenantID's connection. Nil actorAMR checks nothing.
+func (s *SettingsStore) checkRequiredBy(ctx context.Context, tenantID uuid.UUID, actorAMR *string, next *sso.Connection) error {
+	if actorAMR == nil || next == nil || !next.Required || identity.HasMethod(*actorAMR, identity.AMRSSO(tenantID)) {
+		return nil
+	}
+	old, err := sso.LoadConnection(ctx, s.tenants, tenantID)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if err == nil && old.Enabled && old.Required {
+		return nil
+	}
+	return valid.Errors{{Field: "sso.required", Message: "turn it on from a session signed in through this organization's single sign-on " +
+		"(GET /v1/auth/sso/{tenant}/start), which shows that it lets you in"}}
 }
