@@ -38,9 +38,9 @@ type account struct {
 // the SSO entry point. The identity is the one linked to (issuer, subject) when there is a link, whatever the
 // email says now; otherwise the one of the email, found or created, which the link then names. Linking an
 // identity by email proves that email (identity.ClaimEmail): an identity whose email was never proven loses
-// its password and sessions, which whoever registered the address may have set up. A new membership is then recorded in the tenant store (activity and user.joined), in a
-// second transaction, because the two stores may be different databases; as with sign-up, a failure there is
-// logged and does not undo the sign-in.
+// its password and sessions, which whoever registered the address may have set up. A new membership is then
+// recorded in the tenant store (activity and user.joined), in a second transaction, because the two stores may
+// be different databases; as with sign-up, a failure there is logged and does not undo the sign-in.
 func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, acct account) (Result, error) {
 	email, name := acct.email, acct.name
 	if conn.DefaultRole == access.Owner || !slices.Contains(access.Roles, conn.DefaultRole) {

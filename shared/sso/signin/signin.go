@@ -429,8 +429,9 @@ func (s *Service) exchange(ctx context.Context, prov *Provider, conn sso.Connect
 	if err := idt.Claims(&c); err != nil {
 		return idClaims{}, fmt.Errorf("%w: claims: %w", ErrIDToken, err)
 	}
-	if c.Subject == "" || len(c.Subject) > maxSubject {
-		return idClaims{}, fmt.Errorf("%w: the subject is empty or longer than %d bytes", ErrIDToken, maxSubject)
+	// A NUL is no character of a subject (OIDC Core §2: ASCII), and PostgreSQL's text would refuse it.
+	if c.Subject == "" || len(c.Subject) > maxSubject || strings.ContainsRune(c.Subject, 0) {
+		return idClaims{}, fmt.Errorf("%w: the subject is empty, longer than %d bytes or holds a NUL", ErrIDToken, maxSubject)
 	}
 	if (c.Email == "" || c.EmailVerified == nil) && prov.UserInfoEndpoint() != "" {
 		if err := s.userInfo(ctx, prov, tok, &c); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -173,6 +174,11 @@ func (w *world) authorize(t *testing.T, u ssotest.User) (sso.State, Callback) {
 	return st, Callback{Slug: "acme", Code: back.Query().Get("code"), Verifier: a.Verifier, RedirectURL: redirectURL}
 }
 
+func withClaims(u ssotest.User, edit func(*ssotest.Claims)) ssotest.User {
+	u.Tamper = edit
+	return u
+}
+
 func person(email string) ssotest.User {
 	return ssotest.User{Subject: email, Email: email, EmailVerified: true, Name: "P"}
 }
@@ -250,6 +256,9 @@ func TestFinish(t *testing.T) {
 		}, person("a@acme.test"), ErrMisconfigured},
 		{"wrong client secret", func(_ *world, c *sso.Connection, _ *Options) { c.ClientSecret = "wrong" }, person("a@acme.test"), ErrMisconfigured},
 		{"owner as the default role", func(_ *world, c *sso.Connection, _ *Options) { c.DefaultRole = "owner" }, person("a@acme.test"), ErrMisconfigured},
+		{"no subject", nil, withClaims(person("a@acme.test"), func(c *ssotest.Claims) { c.Subject = "" }), ErrIDToken},
+		{"NUL in the subject", nil, withClaims(person("a@acme.test"), func(c *ssotest.Claims) { c.Subject = "a\x00b" }), ErrIDToken},
+		{"subject too long", nil, withClaims(person("a@acme.test"), func(c *ssotest.Claims) { c.Subject = strings.Repeat("s", 256) }), ErrIDToken},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
