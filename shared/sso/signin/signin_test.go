@@ -317,3 +317,23 @@ func TestStartRefusals(t *testing.T) {
 		t.Fatalf("login_hint not passed on: %s", a.URL)
 	}
 }
+
+// TestSpentCode: a code presented again is refused as a failed exchange, after one token request, not a
+// second one in another client authentication whose error would hide the first's.
+func TestSpentCode(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	st, cb := w.authorize(t, person("grace@acme.test"))
+	if _, err := w.svc.Finish(ctx, st, cb); err != nil {
+		t.Fatal(err)
+	}
+	before := w.idp.TokenRequests()
+	_, err := w.svc.Finish(ctx, st, cb)
+	if !errors.Is(err, ErrExchange) || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("spent code: %v, want the exchange refused with invalid_grant", err)
+	}
+	if n := w.idp.TokenRequests() - before; n != 1 {
+		t.Fatalf("%d token requests for the spent code, want 1", n)
+	}
+}
