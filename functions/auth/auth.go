@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/httpx"
-	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/valid"
 )
@@ -102,6 +101,8 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		return &p
 	case errors.Is(err, identity.ErrTenantRequired):
 		return valid.Errors{{Field: "tenant", Message: "is required: this account belongs to several organizations"}}
+	case policyProblem(err) != nil:
+		return policyProblem(err)
 	case err != nil:
 		return err
 	}
@@ -119,6 +120,19 @@ func writeSession(w http.ResponseWriter, env *service.Env, sess identity.Session
 		Tenant: loginTenant{ID: sess.Principal.TenantID.String(), Slug: sess.TenantSlug, Role: sess.Principal.Role},
 		Tokens: tokens,
 	})
+	return nil
+}
+
+// policyProblem returns the 403 problem of an organization refusing a session that did not prove what it
+// requires (identity.Policy), and nil for any other error. The codes are stable: a client seeing sso_required
+// sends the person to GET /v1/auth/sso/{tenant}/start.
+func policyProblem(err error) *httpx.Problem {
+	switch {
+	case errors.Is(err, identity.ErrSSORequired):
+		return httpx.NewProblem(http.StatusForbidden, "sso_required", "this organization requires signing in through its single sign-on")
+	case errors.Is(err, identity.ErrOrganizationRequiresMFA):
+		return httpx.NewProblem(http.StatusForbidden, "mfa_session_required", "this organization requires a session that passed a second factor; log in with your password and code")
+	}
 	return nil
 }
 

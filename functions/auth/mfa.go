@@ -11,7 +11,6 @@ import (
 
 	"github.com/coditect/hyperscale/shared/config"
 	"github.com/coditect/hyperscale/shared/httpx"
-	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/secrets"
 	"github.com/coditect/hyperscale/shared/service"
 )

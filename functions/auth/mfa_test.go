@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/pquerna/otp/totp"

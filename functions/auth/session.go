@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/coditect/hyperscale/shared/httpx"
-	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/valid"
 )
@@ -60,6 +59,9 @@ func (s *sessions) refresh(w http.ResponseWriter, r *http.Request) error {
 	}
 	if errors.Is(err, identity.ErrInvalidGrant) {
 		return httpx.NewProblem(http.StatusUnauthorized, "invalid_grant", "the refresh token is not valid; log in again")
+	}
+	if pr := policyProblem(err); pr != nil {
+		return pr
 	}
 	if err != nil {
 		return err
@@ -174,12 +176,16 @@ func (s *sessions) switchTenant(w http.ResponseWriter, r *http.Request) error {
 		return valid.Errors{{Field: "tenant", Message: "is required"}}
 	}
 	now := s.env.Now()
-	sess, err := s.ids.Switch(r.Context(), p.IdentityID, in.Tenant, now)
+	// The new session is authenticated as the current one was, and the organization may ask for more.
+	sess, err := s.ids.SwitchFrom(r.Context(), p, in.Tenant, now)
 	if errors.Is(err, identity.ErrNotMember) {
 		return httpx.NotFound()
 	}
 	if errors.Is(err, identity.ErrEmailUnverified) {
 		return errEmailUnverified()
+	}
+	if pr := policyProblem(err); pr != nil {
+		return pr
 	}
 	if err != nil {
 		return err

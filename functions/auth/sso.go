@@ -12,7 +12,6 @@ import (
 
 	"github.com/coditect/hyperscale/shared/config"
 	"github.com/coditect/hyperscale/shared/httpx"
-	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/secrets"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/sso"
@@ -94,7 +93,7 @@ func newSSOHandler(env *service.Env, o ssoOptions) (*ssoHandler, error) {
 		return nil, fmt.Errorf("SSO_RETURN_URLS: %w", err)
 	}
 	// Sign-in only opens sessions with it; it never checks or hashes a password.
-	ids := identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)
+	ids := env.Identities()
 	svc := signin.New(signin.Options{
 		Directory: env.DB.Directory,
 		Tenants:   env.DB.Tenants,
@@ -232,6 +231,8 @@ func ssoProblem(err error) error {
 		{signin.ErrDomainNotAllowed, http.StatusForbidden, "email_domain_not_allowed", "your email domain may not sign in to this organization"},
 		{signin.ErrDomainNotVerified, http.StatusForbidden, "email_domain_not_verified", "this organization has not verified your email domain"},
 		{signin.ErrProviderUnavailable, http.StatusBadGateway, "sso_provider_unavailable", "the identity provider could not be reached; try again"},
+		{signin.ErrIssuerMismatch, http.StatusServiceUnavailable, "sso_issuer_mismatch", "the identity provider names another issuer than this organization's single sign-on; ask its admins to correct the issuer"},
+		{signin.ErrProviderIncompatible, http.StatusServiceUnavailable, "sso_provider_incompatible", "this organization's identity provider does not offer what single sign-on needs; ask its admins"},
 		{signin.ErrMisconfigured, http.StatusServiceUnavailable, "sso_misconfigured", "this organization's single sign-on is misconfigured; ask its admins"},
 	} {
 		if errors.Is(err, m.err) {

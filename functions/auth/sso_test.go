@@ -334,8 +334,10 @@ func TestSSOSignInProvisions(t *testing.T) {
 func TestSSOExistingIdentities(t *testing.T) {
 	t.Parallel()
 	w := newSSOWorld(t)
-	// Hank has a password account in another organization: single sign-on makes him a member of acme too.
+	// Hank has a password account in another organization, whose email he proved: single sign-on makes him a
+	// member of acme too, and keeps his password.
 	hank := w.f.SignUp(t, "globex", "hank@acme.test")
+	w.exec(t, `UPDATE directory.identities SET email_verified_at = now() WHERE id = $1`, hank.IdentityID)
 	res := w.signIn(t, newBrowser(), "acme", "", person("hank@acme.test"))
 	if res.status != http.StatusOK {
 		t.Fatalf("callback = %d %s", res.status, res.raw)
@@ -344,11 +346,14 @@ func TestSSOExistingIdentities(t *testing.T) {
 		t.Fatalf("principal %+v", p)
 	}
 	if n := w.count(t, `SELECT count(*) FROM directory.identities WHERE id = $1 AND password_hash IS NOT NULL`, hank.IdentityID); n != 1 {
-		t.Fatal("sign-in dropped the identity's password")
+		t.Fatal("sign-in dropped the password of an identity whose email was proven")
 	}
 	// Ada owns acme: signing in keeps her role, and records no new member.
+	w.exec(t, `UPDATE directory.identities SET email_verified_at = now() WHERE id = $1`, w.acme.IdentityID)
 	res = w.signIn(t, newBrowser(), "acme", "", person("ada@acme.test"))
-	if p := w.verify(t, res.str("access_token")); res.status != http.StatusOK || p != w.acme {
+	want := w.acme
+	want.AMR = "sso:" + w.acme.TenantID.String()
+	if p := w.verify(t, res.str("access_token")); res.status != http.StatusOK || p != want {
 		t.Fatalf("owner sign-in = %d %s", res.status, res.raw)
 	}
 	if n := w.count(t, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1 AND type = 'user.joined'`, w.acme.TenantID); n != 1 {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/coditect/hyperscale/shared/httpx"
-	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/valid"
 )

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/coditect/hyperscale/shared/service/servicetest"
+	"github.com/coditect/hyperscale/shared/sso/ssotest"
 	"github.com/coditect/hyperscale/shared/token"
 	"github.com/google/uuid"
 )
@@ -211,6 +212,9 @@ func TestSettings(t *testing.T) {
 	t.Parallel()
 	f, h, _, acme, bravo := setup(t)
 	path := "/v1/tenants/me/settings"
+	// The connection is checked against its provider's discovery document when saved: a real one answers.
+	idp := ssotest.New(t)
+	devConnection := strings.Replace(devConnection, "http://127.0.0.1:8089", idp.Issuer(), 1)
 
 	def := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: path, Bearer: acme.tokens["viewer"]}), 200)
 	if strings.TrimSpace(def.Raw) != `{"features":{},"limits":{},"preferences":{},"sso":null,"require_mfa":false}` {
@@ -220,7 +224,7 @@ func TestSettings(t *testing.T) {
 	put := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "PUT", Path: path, Bearer: acme.tokens["admin"], Body: body}), 200)
 	got := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: path, Bearer: acme.tokens["member"]}), 200)
 	if got.Raw != put.Raw || strings.Contains(got.Raw, "dev-secret") || !strings.Contains(got.Raw, `"client_secret":"****"`) ||
-		!strings.Contains(got.Raw, `"features":{"beta":true}`) || !strings.Contains(got.Raw, `"issuer":"http://127.0.0.1:8089"`) {
+		!strings.Contains(got.Raw, `"features":{"beta":true}`) || !strings.Contains(got.Raw, `"issuer":"`+idp.Issuer()+`"`) {
 		t.Fatalf("PUT answered %s, GET %s; want the same settings with the secret masked", put.Raw, got.Raw)
 	}
 
@@ -260,7 +264,7 @@ func TestSettings(t *testing.T) {
 		{"feature not a bool", `{"features":{"beta":"yes"}}`, []string{"features.beta"}},
 		{"feature key shape", `{"features":{"Beta":true}}`, []string{"features.Beta"}},
 		{"preference array", `{"preferences":{"tabs":["a"]}}`, []string{"preferences.tabs"}},
-		{"https issuer only in production, but local allows loopback http", `{"sso":` + strings.Replace(devConnection, "http://127.0.0.1:8089", "http://idp.example.com", 1) + `}`, []string{"sso.issuer"}},
+		{"https issuer only in production, but local allows loopback http", `{"sso":` + strings.Replace(devConnection, idp.Issuer(), "http://idp.example.com", 1) + `}`, []string{"sso.issuer"}},
 		{"sso unknown field", `{"sso":{"issuer":"http://127.0.0.1:8089","client":"x"}}`, []string{"sso.client"}},
 		{"sso owner role", `{"sso":` + strings.Replace(devConnection, `"member"`, `"owner"`, 1) + `}`, []string{"sso.default_role"}},
 		{"unknown top-level field", `{"feature":{}}`, []string{"feature"}},
@@ -295,7 +299,8 @@ func TestSettingsInProduction(t *testing.T) {
 		t.Fatalf("failing fields %v", got)
 	}
 	connection := func(ref string) string {
-		return `{"sso":{"enabled":true,"issuer":"https://idp.example.com","client_id":"c","client_secret":"` + ref + `","allowed_domains":["acme.test"],"default_role":"viewer"}}`
+		// Disabled: an enabled connection would be checked against its provider, which does not exist.
+		return `{"sso":{"enabled":false,"issuer":"https://idp.example.com","client_id":"c","client_secret":"` + ref + `","allowed_domains":["acme.test"],"default_role":"viewer"}}`
 	}
 	// A reference to any secret but the organization's own would have the platform send that secret to the
 	// issuer, a server the organization's admin chose.

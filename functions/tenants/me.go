@@ -61,7 +61,7 @@ func (h *handler) replaceSettings(w http.ResponseWriter, r *http.Request) error 
 	if err := httpx.Decode(w, r, &in); err != nil {
 		return err
 	}
-	s, err := h.settings.Replace(r.Context(), p.TenantID, p.IdentityID, in)
+	s, err := h.settings.ReplaceBy(r.Context(), p, in)
 	if err != nil {
 		return err
 	}

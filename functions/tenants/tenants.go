@@ -10,6 +10,7 @@ import (
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service"
+	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coditect/hyperscale/shared/tenancy"
 )
 
@@ -24,11 +25,14 @@ func New(env *service.Env) http.Handler {
 // tests can stand in for DNS.
 func newHandler(env *service.Env, resolver tenancy.TXTResolver) http.Handler {
 	ids := env.Identities()
+	// An SSO connection is checked against its provider's discovery document when saved, through a client like
+	// sign-in's: outside production it reaches loopback providers (the dev server's, tests').
+	settings := tenancy.NewSettingsStore(env.DB.Tenants, env.Config.Local()).WithProviderCheck(sso.NewHTTPClient(!env.Config.Production()))
 	h := &handler{
 		env:      env,
 		svc:      tenancy.New(env.DB.Directory, env.DB.Tenants, ids, env.Log),
 		orgs:     tenancy.NewOrganizations(env.DB.Directory, env.DB.Tenants, env.Log),
-		settings: tenancy.NewSettingsStore(env.DB.Tenants, env.Config.Local()),
+		settings: settings,
 		domains:  tenancy.NewDomains(env.DB.Directory, env.DB.Tenants, resolver, env.Log, ownHosts(env)...),
 	}
 	mux := env.Mux()

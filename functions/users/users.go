@@ -27,7 +27,7 @@ func New(env *service.Env) http.Handler {
 
 // register adds the function's routes to mux.
 func register(env *service.Env, mux *http.ServeMux) {
-	ids := identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)
+	ids := env.Identities()
 	h := &handler{env: env, store: members.New(env.DB.Directory, env.DB.Tenants, ids, env.Log)}
 	// Creating POSTs honour Idempotency-Key, so a retried add or invite answers as the first did rather than
 	// with already_member or invitation_exists.

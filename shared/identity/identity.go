@@ -63,6 +63,10 @@ type Service struct {
 	dir        *db.Directory
 	params     Params
 	refreshTTL time.Duration
+	// Policy, when set, may refuse a login or a switch into an organization that requires more than the
+	// session proved (its own single sign-on, a second factor). Set it before the Service is used.
+	Policy Policy
+
 	// dummyHash is checked against when an email is unknown, so the answer takes as long as a wrong password.
 	dummyHash string
 }
@@ -223,10 +227,19 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 		}
 		return Session{}, ErrEmailUnverified
 	}
+	// An enrolled identity's session will have passed its second factor once the challenge is met, so the
+	// organization's policy is asked about that session, before the code is asked for.
+	amr := AMRPassword
+	if enrolled {
+		amr = AMRPassword + " " + AMRMFA
+	}
+	if err := s.admit(ctx, nil, id, m.tenant, amr); err != nil {
+		return Session{}, err
+	}
 	if enrolled {
 		return Session{}, s.challenge(ctx, id, m.tenant, a, now)
 	}
-	sess := Session{Principal: token.Principal{IdentityID: id, TenantID: m.tenant, Role: m.role}, TenantSlug: m.slug}
+	sess := Session{Principal: token.Principal{IdentityID: id, TenantID: m.tenant, Role: m.role, AMR: amr}, TenantSlug: m.slug}
 	err = s.dir.Platform(ctx, db.EntryLogin, func(tx pgx.Tx) (err error) {
 		if a != nil {
 			// Only this email's backoff from this client: the client's count across accounts stays, or one good
@@ -282,21 +295,8 @@ func digest(tok string) []byte {
 const secretLen = 43
 
 // StartSession opens a new refresh-token family for identityID in tenantID inside tx, a directory transaction,
-// and returns its first token and when it expires. Only the token's SHA-256 is stored.
+// and returns its first token and when it expires. Only the token's SHA-256 is stored. The session is recorded
+// as opened with a password (AMRPassword); StartSessionWith names another method.
 func (s *Service) StartSession(ctx context.Context, tx pgx.Tx, identityID, tenantID uuid.UUID, now time.Time) (string, time.Time, error) {
-	family, err := uuid.NewV7()
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("start session: %w", err)
-	}
-	tok, sum := newSecret()
-	expires := now.Add(s.refreshTTL).UTC().Truncate(time.Second)
-	if _, err := tx.Exec(ctx, `INSERT INTO directory.refresh_token_families (id, identity_id, tenant_id, created_at) VALUES ($1, $2, $3, $4)`,
-		family, identityID, tenantID, now); err != nil {
-		return "", time.Time{}, fmt.Errorf("start session: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO directory.refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-		sum, family, now, expires); err != nil {
-		return "", time.Time{}, fmt.Errorf("start session: %w", err)
-	}
-	return tok, expires, nil
+	return s.StartSessionWith(ctx, tx, identityID, tenantID, AMRPassword, now)
 }

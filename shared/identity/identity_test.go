@@ -281,7 +281,7 @@ func TestLogin(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Login: %v", err)
 			}
-			want := token.Principal{IdentityID: tt.wantIdentity, TenantID: tt.wantTenant, Role: tt.wantRole}
+			want := token.Principal{IdentityID: tt.wantIdentity, TenantID: tt.wantTenant, Role: tt.wantRole, AMR: identity.AMRPassword}
 			if sess.Principal != want || sess.TenantSlug != tt.wantSlug {
 				t.Fatalf("session principal %+v in %q, want %+v in %q", sess.Principal, sess.TenantSlug, want, tt.wantSlug)
 			}
@@ -495,7 +495,7 @@ func TestLoginSessionTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := token.NewVerifier(keys, "iss", "aud").Verify(tok.AccessToken, now)
-	want := token.Principal{IdentityID: signUp.Principal.IdentityID, TenantID: tn.ID, Role: access.Owner}
+	want := token.Principal{IdentityID: signUp.Principal.IdentityID, TenantID: tn.ID, Role: access.Owner, AMR: identity.AMRPassword}
 	if err != nil || p != want {
 		t.Fatalf("Verify = %+v, %v; want %+v", p, err, want)
 	}

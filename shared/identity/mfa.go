@@ -446,8 +446,9 @@ func (s *Service) LoginMFA(ctx context.Context, client, mfaToken, code string, n
 		if err := forgetBackoff(ctx, tx, a.account, a.client); err != nil {
 			return err
 		}
-		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: *role}
-		sess.RefreshToken, sess.RefreshExpiresAt, err = s.StartSession(ctx, tx, identityID, tenantID, now)
+		amr := AMRPassword + " " + AMRMFA
+		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: *role, AMR: amr}
+		sess.RefreshToken, sess.RefreshExpiresAt, err = s.StartSessionWith(ctx, tx, identityID, tenantID, amr, now)
 		return err
 	})
 	if err != nil {

@@ -42,7 +42,8 @@ type Membership struct {
 //
 // A spent token presented again revokes the whole family (ErrRefreshReused). A family whose identity is no
 // longer a member of its organization, or whose organization is not active, is revoked too (ErrInvalidGrant):
-// a removed member's session ends at its next refresh. The token's row and its family's are locked, so of two
+// a removed member's session ends at its next refresh. So does one that no longer meets what its organization
+// requires (Policy): ErrSSORequired or ErrOrganizationRequiresMFA, its family revoked. The token's row and its family's are locked, so of two
 // concurrent uses of one token exactly one rotates and the other finds it spent.
 func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Session, error) {
 	if len(raw) != secretLen {
@@ -59,16 +60,17 @@ func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Sessi
 			used, revoked                bool
 			status                       string
 			role                         *string
+			amr                          *string
 		)
 		err := tx.QueryRow(ctx, `SELECT t.family_id, t.expires_at, t.used_at IS NOT NULL, f.identity_id, f.tenant_id,
-				f.revoked_at IS NOT NULL, tn.slug, tn.status, m.role
+				f.revoked_at IS NOT NULL, tn.slug, tn.status, m.role, f.amr
 			FROM directory.refresh_tokens t
 			JOIN directory.refresh_token_families f ON f.id = t.family_id
 			JOIN directory.tenants tn ON tn.id = f.tenant_id
 			LEFT JOIN directory.memberships m ON m.tenant_id = f.tenant_id AND m.identity_id = f.identity_id
 			WHERE t.token_hash = $1
 			FOR UPDATE OF t, f`, digest(raw)).
-			Scan(&family, &expires, &used, &identityID, &tenantID, &revoked, &sess.TenantSlug, &status, &role)
+			Scan(&family, &expires, &used, &identityID, &tenantID, &revoked, &sess.TenantSlug, &status, &role, &amr)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			outcome = ErrInvalidGrant
@@ -88,9 +90,21 @@ func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Sessi
 			outcome = ErrInvalidGrant
 			return revokeFamily(ctx, tx, family, now)
 		}
+		var method string
+		if amr != nil {
+			method = *amr
+		}
+		// An organization that came to require more than the session proved ends it at its next refresh.
+		if err := s.admit(ctx, tx, identityID, tenantID, method); err != nil {
+			if !errors.Is(err, ErrSSORequired) && !errors.Is(err, ErrOrganizationRequiresMFA) {
+				return err
+			}
+			outcome = err
+			return revokeFamily(ctx, tx, family, now)
+		}
 		tok, sum := newSecret()
 		sess.RefreshToken, sess.RefreshExpiresAt = tok, now.Add(s.refreshTTL).UTC().Truncate(time.Second)
-		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: *role}
+		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: *role, AMR: method}
 		_, err = tx.Exec(ctx, `WITH spent AS (
 				UPDATE directory.refresh_tokens SET used_at = $2 WHERE token_hash = $1
 			)
@@ -127,8 +141,19 @@ func (s *Service) Logout(ctx context.Context, raw string, now time.Time) error {
 }
 
 // Switch opens a new session (a new refresh-token family) for identityID in the active organization with slug
-// tenantSlug, with the identity's role there; ErrNotMember when there is no such membership.
+// tenantSlug, with the identity's role there; ErrNotMember when there is no such membership. The session's
+// authentication is unknown, so an organization with requirements (Policy) refuses it; SwitchFrom carries the
+// current session's.
 func (s *Service) Switch(ctx context.Context, identityID uuid.UUID, tenantSlug string, now time.Time) (Session, error) {
+	return s.SwitchFrom(ctx, token.Principal{IdentityID: identityID}, tenantSlug, now)
+}
+
+// SwitchFrom opens a new session for from's identity in the active organization with slug tenantSlug, as
+// Switch, authenticated as from was (from.AMR): how a person proved who they are does not change with the
+// organization they act in. When the organization requires more than that (Policy), it returns
+// ErrSSORequired or ErrOrganizationRequiresMFA and opens nothing.
+func (s *Service) SwitchFrom(ctx context.Context, from token.Principal, tenantSlug string, now time.Time) (Session, error) {
+	identityID := from.IdentityID
 	tenantSlug = strings.ToLower(strings.TrimSpace(tenantSlug))
 	// No slug is longer than 63 characters or holds a NUL, which PostgreSQL's text would refuse.
 	if tenantSlug == "" || len(tenantSlug) > 63 || strings.ContainsRune(tenantSlug, 0) {
@@ -154,8 +179,12 @@ func (s *Service) Switch(ctx context.Context, identityID uuid.UUID, tenantSlug s
 		if unproven {
 			return ErrEmailUnverified
 		}
-		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: role}
-		sess.RefreshToken, sess.RefreshExpiresAt, err = s.StartSession(ctx, tx, identityID, tenantID, now)
+		// Only a member learns what the organization requires: the membership is checked first.
+		if err := s.admit(ctx, tx, identityID, tenantID, from.AMR); err != nil {
+			return err
+		}
+		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: role, AMR: from.AMR}
+		sess.RefreshToken, sess.RefreshExpiresAt, err = s.StartSessionWith(ctx, tx, identityID, tenantID, from.AMR, now)
 		return err
 	})
 	if err != nil {

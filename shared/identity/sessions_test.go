@@ -28,7 +28,7 @@ func TestRefresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := token.Principal{IdentityID: first.Principal.IdentityID, TenantID: tn.ID, Role: access.Owner}
+		want := token.Principal{IdentityID: first.Principal.IdentityID, TenantID: tn.ID, Role: access.Owner, AMR: identity.AMRPassword}
 		if next.Principal != want || next.TenantSlug != "acme" || next.RefreshToken == first.RefreshToken {
 			t.Fatalf("refreshed session %+v, want %+v in acme with a new token", next, want)
 		}

@@ -97,6 +97,9 @@ func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
 func (e *Env) Identities() *identity.Service {
 	ids := identity.New(e.DB.Directory, identity.DefaultParams, e.Config.Token.RefreshTTL)
 	ids.Limits = e.Config.Throttle.Limits()
+	// Logins, switches and refreshes into an organization that requires its own single sign-on or a second
+	// factor are refused to sessions that did not meet it.
+	ids.Policy = tenancy.NewSessionPolicy(e.DB.Tenants)
 	return ids
 }
 

@@ -29,6 +29,39 @@ type Connection struct {
 	AllowedDomains []string `json:"allowed_domains"`
 	// DefaultRole is the role a person provisioned on first login gets (never owner).
 	DefaultRole string `json:"default_role"`
+	// Scopes are the scopes a sign-in asks for; openid is required, and an empty list means DefaultScopes.
+	Scopes []string `json:"scopes,omitempty"`
+	// TokenAuthMethod is how the client authenticates at the token endpoint: AuthClientSecretBasic or
+	// AuthClientSecretPost; empty means the first of the two the provider's discovery document advertises
+	// (basic when it advertises none, as OIDC Discovery §3 defaults).
+	TokenAuthMethod string `json:"token_auth_method,omitempty"`
+	// Required makes this connection the only way into the organization: a password session, or one opened
+	// through another organization's provider, is refused at login and at a switch (403 sso_required). It
+	// needs an enabled connection.
+	Required bool `json:"required,omitempty"`
+}
+
+// Client authentication methods at the token endpoint (OIDC Core §9) the platform can use.
+const (
+	AuthClientSecretBasic = "client_secret_basic"
+	AuthClientSecretPost  = "client_secret_post"
+)
+
+// DefaultScopes are the scopes of a connection that names none.
+var DefaultScopes = []string{"openid", "email", "profile"}
+
+// MaxScopes bounds a connection's scopes.
+const MaxScopes = 20
+
+// scopePattern is a scope token (RFC 6749 §3.3), bounded.
+var scopePattern = regexp.MustCompile(`^[\x21\x23-\x5b\x5d-\x7e]{1,128}$`)
+
+// EffectiveScopes returns the scopes a sign-in asks for: the connection's, or DefaultScopes.
+func (c *Connection) EffectiveScopes() []string {
+	if len(c.Scopes) == 0 {
+		return slices.Clone(DefaultScopes)
+	}
+	return slices.Clone(c.Scopes)
 }
 
 var domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
@@ -59,6 +92,28 @@ func (c *Connection) Validate(local bool) error {
 		errs.Check(domainPattern.MatchString(d), fmt.Sprintf("sso.allowed_domains[%d]", i), "must be a domain name")
 	}
 	errs.Check(c.DefaultRole != access.Owner && slices.Contains(access.Roles, c.DefaultRole), "sso.default_role", "must be admin, member or viewer")
+	if c.Scopes != nil {
+		var scopes []string
+		ok := len(c.Scopes) <= MaxScopes
+		for _, sc := range c.Scopes {
+			sc = strings.TrimSpace(sc)
+			ok = ok && scopePattern.MatchString(sc)
+			if !slices.Contains(scopes, sc) {
+				scopes = append(scopes, sc)
+			}
+		}
+		switch {
+		case !ok:
+			errs.Add("sso.scopes", fmt.Sprintf("must list at most %d scope tokens (RFC 6749 §3.3)", MaxScopes))
+		case !slices.Contains(scopes, "openid"):
+			errs.Add("sso.scopes", "must include openid")
+		default:
+			c.Scopes = scopes
+		}
+	}
+	errs.Check(c.TokenAuthMethod == "" || c.TokenAuthMethod == AuthClientSecretBasic || c.TokenAuthMethod == AuthClientSecretPost,
+		"sso.token_auth_method", "must be client_secret_basic or client_secret_post, or left out to follow the provider's discovery document")
+	errs.Check(!c.Required || c.Enabled, "sso.required", "needs an enabled connection: nobody could get in")
 	return errs.Err()
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,8 +19,10 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/secrets"
 	"github.com/coditect/hyperscale/shared/sso"
+	"github.com/coditect/hyperscale/shared/token"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -248,6 +251,17 @@ func shortKey(k string) string {
 type SettingsStore struct {
 	tenants *db.Tenants
 	local   bool
+	// providers, when set, reads the discovery document of an SSO connection being saved.
+	providers *http.Client
+}
+
+// WithProviderCheck makes Replace read the discovery document of an enabled SSO connection whose provider
+// settings (issuer, client authentication, scopes) change, with client (sso.NewHTTPClient), and refuse the
+// connection when the document names another issuer, cannot be read, or describes a provider the platform
+// cannot sign in with (sso.Metadata.Check). It returns s.
+func (s *SettingsStore) WithProviderCheck(client *http.Client) *SettingsStore {
+	s.providers = client
+	return s
 }
 
 // NewSettingsStore returns the store over the tenant handle. local admits what only a developer's machine may
@@ -274,6 +288,17 @@ func (s *SettingsStore) Get(ctx context.Context, tenantID uuid.UUID) (Settings, 
 // connection pointed elsewhere needs its own secret, and must not carry the old one to another provider. A
 // replacement that changes nothing records nothing.
 func (s *SettingsStore) Replace(ctx context.Context, tenantID, actorID uuid.UUID, in SettingsInput) (Settings, error) {
+	return s.replace(ctx, tenantID, actorID, nil, in)
+}
+
+// ReplaceBy is Replace on behalf of actor, the principal of the request (its TenantID must be tenantID), which
+// may not lock itself out: turning sso.required on is refused (422 sso.required) unless actor's session was
+// opened through this organization's connection, the proof that the connection lets its admins in.
+func (s *SettingsStore) ReplaceBy(ctx context.Context, actor token.Principal, in SettingsInput) (Settings, error) {
+	return s.replace(ctx, actor.TenantID, actor.IdentityID, &actor.AMR, in)
+}
+
+func (s *SettingsStore) replace(ctx context.Context, tenantID, actorID uuid.UUID, actorAMR *string, in SettingsInput) (Settings, error) {
 	next, errs := in.parse()
 	masked := next.SSO != nil && next.SSO.ClientSecret == MaskedSecret
 	if next.SSO != nil {
@@ -288,6 +313,12 @@ func (s *SettingsStore) Replace(ctx context.Context, tenantID, actorID uuid.UUID
 		}
 	}
 	if err := errs.Err(); err != nil {
+		return Settings{}, err
+	}
+	if err := s.checkProvider(ctx, tenantID, next.SSO); err != nil {
+		return Settings{}, err
+	}
+	if err := s.checkRequiredBy(ctx, tenantID, actorAMR, next.SSO); err != nil {
 		return Settings{}, err
 	}
 	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
@@ -480,4 +511,48 @@ func sameJSON(a, b any) (bool, error) {
 	x, _ := json.Marshal(canon[0])
 	y, _ := json.Marshal(canon[1])
 	return bytes.Equal(x, y), nil
+}
+
+// checkProvider refuses next, an SSO connection being saved, when its provider cannot serve it (see
+// WithProviderCheck): the failing field and why, as a validation error. It runs before the settings'
+// transaction, which must not wait on a remote server. A disabled connection, or one whose provider settings
+// are the stored connection's, is not checked again: a flag changed while the provider is down still saves.
+func (s *SettingsStore) checkProvider(ctx context.Context, tenantID uuid.UUID, next *sso.Connection) error {
+	if s.providers == nil || next == nil || !next.Enabled {
+		return nil
+	}
+	old, err := sso.LoadConnection(ctx, s.tenants, tenantID)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if err == nil && old.Enabled && old.Issuer == next.Issuer && old.TokenAuthMethod == next.TokenAuthMethod &&
+		slices.Equal(old.EffectiveScopes(), next.EffectiveScopes()) {
+		return nil
+	}
+	md, err := sso.Discover(ctx, s.providers, next.Issuer)
+	if err == nil {
+		err = md.Check(next)
+	}
+	var de *sso.DiscoveryError
+	if errors.As(err, &de) {
+		return valid.Errors{{Field: de.Field, Message: de.Detail}}
+	}
+	return err
+}
+
+// checkRequiredBy refuses next, a connection being saved by a session authenticated as *actorAMR, when it turns
+// sso.required on and that session was not opened through tenantID's connection. Nil actorAMR checks nothing.
+func (s *SettingsStore) checkRequiredBy(ctx context.Context, tenantID uuid.UUID, actorAMR *string, next *sso.Connection) error {
+	if actorAMR == nil || next == nil || !next.Required || identity.HasMethod(*actorAMR, identity.AMRSSO(tenantID)) {
+		return nil
+	}
+	old, err := sso.LoadConnection(ctx, s.tenants, tenantID)
+	if err != nil && !errors.Is(err, db.ErrNotFound) {
+		return err
+	}
+	if err == nil && old.Enabled && old.Required {
+		return nil
+	}
+	return valid.Errors{{Field: "sso.required", Message: "turn it on from a session signed in through this organization's single sign-on " +
+		"(GET /v1/auth/sso/{tenant}/start), which shows that it lets you in"}}
 }

@@ -64,7 +64,7 @@ func TestSettingsValidation(t *testing.T) {
 		{"preference huge number", false, `{"preferences":{"n":1e400}}`, []string{"preferences.n"}},
 		{"preferences over 16 KiB", false, `{"preferences":{"a":"` + strings.Repeat("x", 16<<10) + `"}}`, []string{"preferences"}},
 		{"sso not an object", false, `{"sso":"on"}`, []string{"sso"}},
-		{"sso unknown field", false, `{"sso":{"issuer":"http://127.0.0.1:8089","scopes":["x"]}}`, []string{"sso.scopes"}},
+		{"sso unknown field", false, `{"sso":{"issuer":"http://127.0.0.1:8089","scope":["x"]}}`, []string{"sso.scope"}},
 		{"sso wrong type", false, `{"sso":{"issuer":1}}`, []string{"sso.issuer"}},
 		{"sso domains wrong type", false, `{"sso":{"allowed_domains":[1]}}`, []string{"sso.allowed_domains"}},
 		{"sso empty", false, `{"sso":{}}`, []string{"sso.issuer", "sso.client_id", "sso.client_secret", "sso.allowed_domains", "sso.default_role"}},

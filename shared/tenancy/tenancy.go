@@ -172,7 +172,7 @@ func (s *Service) signUp(ctx context.Context, client string, throttled bool, in 
 		if err := identity.RequestVerification(ctx, tx, ownerID, now); err != nil && !errors.Is(err, identity.ErrAlreadyVerified) {
 			return err
 		}
-		sess.Principal = token.Principal{IdentityID: ownerID, TenantID: tenantID, Role: access.Owner}
+		sess.Principal = token.Principal{IdentityID: ownerID, TenantID: tenantID, Role: access.Owner, AMR: identity.AMRPassword}
 		sess.TenantSlug = t.Slug
 		sess.RefreshToken, sess.RefreshExpiresAt, err = s.ids.StartSession(ctx, tx, ownerID, tenantID, now)
 		return err

@@ -253,7 +253,7 @@ func TestSignUp(t *testing.T) {
 	}
 
 	// The owner's first session.
-	want := token.Principal{IdentityID: ident, TenantID: tn.ID, Role: access.Owner}
+	want := token.Principal{IdentityID: ident, TenantID: tn.ID, Role: access.Owner, AMR: identity.AMRPassword}
 	if sess.Principal != want || sess.TenantSlug != "acme" || sess.RefreshToken == "" || !sess.RefreshExpiresAt.Equal(now.Add(refreshTTL)) {
 		t.Fatalf("session %+v; want %+v in acme with a refresh token expiring at %v", sess, want, now.Add(refreshTTL))
 	}

@@ -8,6 +8,7 @@ package token
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -36,13 +37,22 @@ type Principal struct {
 	IdentityID uuid.UUID
 	TenantID   uuid.UUID
 	Role       string
+	// AMR says how the session behind the token was authenticated: method names in the manner of RFC 8176,
+	// separated by spaces ("pwd", "sso:<tenant id>", "pwd mfa"). Empty when unknown (a session opened before
+	// it was recorded), which meets no organization's requirement. A string rather than a slice keeps
+	// Principal comparable; the token carries it as the amr array.
+	AMR string
 }
+
+// Methods returns the authentication methods of p.AMR.
+func (p Principal) Methods() []string { return strings.Fields(p.AMR) }
 
 // claims is the JWT body; sub carries Principal.IdentityID.
 type claims struct {
 	jwt.RegisteredClaims
-	TenantID string `json:"tid"`
-	Role     string `json:"role"`
+	TenantID string   `json:"tid"`
+	Role     string   `json:"role"`
+	AMR      []string `json:"amr,omitempty"`
 }
 
 // Issuer signs access tokens with the signing key of a KeySet. It is safe for concurrent use.
@@ -90,6 +100,7 @@ func (i *Issuer) Issue(p Principal, now time.Time) (raw string, expiresAt time.T
 		},
 		TenantID: p.TenantID.String(),
 		Role:     p.Role,
+		AMR:      p.Methods(),
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, c)
 	t.Header["kid"] = k.kid
@@ -183,7 +194,12 @@ func (c *claims) principal() (Principal, error) {
 	if c.Role == "" {
 		return Principal{}, errors.New("missing role")
 	}
-	return Principal{IdentityID: identity, TenantID: tenant, Role: c.Role}, nil
+	for _, m := range c.AMR {
+		if m == "" || strings.ContainsAny(m, " \t\r\n") {
+			return Principal{}, fmt.Errorf("amr: %q is not a method name", m)
+		}
+	}
+	return Principal{IdentityID: identity, TenantID: tenant, Role: c.Role, AMR: strings.Join(c.AMR, " ")}, nil
 }
 
 // parseID accepts only the canonical lower-case hyphenated form the Issuer writes, so one identity has

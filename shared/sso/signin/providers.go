@@ -2,15 +2,13 @@ package signin
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
@@ -22,58 +20,14 @@ const ProviderTTL = time.Hour
 const maxProviders = 10_000
 
 // errBlockedAddress is the dial error for an address an organization's issuer may not point the platform at.
-var errBlockedAddress = errors.New("address not allowed for an identity provider")
+var errBlockedAddress = sso.ErrBlockedAddress
 
-// NewHTTPClient returns the client that reads providers' discovery documents and keys and exchanges codes:
-// bounded at every step, so a slow provider holds a request for seconds, not minutes. Unless
-// allowPrivate, it refuses to connect to loopback, private, link-local and other non-public addresses (checked
-// on the resolved address, so DNS cannot route around it): an issuer URL is chosen by an organization's
-// admins, and must not turn the platform into a window on its own network.
-func NewHTTPClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: 10 * time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConnsPerHost:   4,
-		ForceAttemptHTTP2:     true,
-	}
-	if !allowPrivate {
-		dialer.Control = refusePrivate
-		// A proxy would be the address dialled, and it would reach whatever the issuer names.
-		transport.Proxy = nil
-	}
-	return &http.Client{Timeout: 15 * time.Second, Transport: transport}
-}
+// NewHTTPClient is sso.NewHTTPClient: the client that reads providers' discovery documents and keys and
+// exchanges codes, refusing non-public addresses unless allowPrivate.
+func NewHTTPClient(allowPrivate bool) *http.Client { return sso.NewHTTPClient(allowPrivate) }
 
-// refusePrivate is a net.Dialer Control function refusing every address that is not a public unicast one.
-func refusePrivate(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %s", errBlockedAddress, address)
-	}
-	if !PublicAddress(ap.Addr()) {
-		return fmt.Errorf("%w: %s", errBlockedAddress, address)
-	}
-	return nil
-}
-
-// PublicAddress reports whether a is a globally routable unicast address.
-func PublicAddress(a netip.Addr) bool {
-	a = a.Unmap()
-	switch {
-	case !a.IsValid(), a.IsUnspecified(), a.IsLoopback(), a.IsPrivate(), a.IsLinkLocalUnicast(),
-		a.IsLinkLocalMulticast(), a.IsInterfaceLocalMulticast(), a.IsMulticast():
-		return false
-	}
-	// Shared address space (RFC 6598), used by carrier-grade NAT and some cloud internals.
-	if a.Is4() && netip.MustParsePrefix("100.64.0.0/10").Contains(a) {
-		return false
-	}
-	return true
-}
+// PublicAddress reports whether a is a globally routable unicast address (sso.PublicAddress).
+func PublicAddress(a netip.Addr) bool { return sso.PublicAddress(a) }
 
 // Providers discovers OIDC providers by issuer and keeps each for ProviderTTL. It is safe for concurrent use.
 type Providers struct {
@@ -85,8 +39,16 @@ type Providers struct {
 	entries map[string]providerEntry
 }
 
+// Provider is a discovered provider: go-oidc's, built from the discovery document the platform read and
+// checked itself, and that document.
+type Provider struct {
+	*oidc.Provider
+	// Metadata is the provider's discovery document.
+	Metadata sso.Metadata
+}
+
 type providerEntry struct {
-	provider *oidc.Provider
+	provider *Provider
 	expires  time.Time
 }
 
@@ -99,8 +61,10 @@ func NewProviders(client *http.Client, ttl time.Duration) *Providers {
 func (p *Providers) Client() *http.Client { return p.client }
 
 // Get returns issuer's provider, reading its discovery document when the cache has none or an expired one.
-// A failed discovery is not cached, so the next sign-in tries again.
-func (p *Providers) Get(ctx context.Context, issuer string) (*oidc.Provider, error) {
+// The document must name issuer exactly; every discovery failure is a *sso.DiscoveryError saying which kind
+// (unreachable, issuer mismatch, incompatible). A failed discovery is not cached, so the next sign-in tries
+// again.
+func (p *Providers) Get(ctx context.Context, issuer string) (*Provider, error) {
 	now := p.now()
 	p.mu.Lock()
 	e, ok := p.entries[issuer]
@@ -108,11 +72,16 @@ func (p *Providers) Get(ctx context.Context, issuer string) (*oidc.Provider, err
 	if ok && now.Before(e.expires) {
 		return e.provider, nil
 	}
-	// The provider keeps the client for its key set, which outlives this request.
-	prov, err := oidc.NewProvider(oidc.ClientContext(ctx, p.client), issuer)
+	md, err := sso.Discover(ctx, p.client, issuer)
 	if err != nil {
 		return nil, fmt.Errorf("discover %s: %w", issuer, err)
 	}
+	// The provider keeps the client for its key set and the UserInfo endpoint, which outlive this request.
+	cfg := oidc.ProviderConfig{
+		IssuerURL: md.Issuer, AuthURL: md.AuthorizationEndpoint, TokenURL: md.TokenEndpoint,
+		UserInfoURL: md.UserinfoEndpoint, JWKSURL: md.JWKSURI, Algorithms: supportedAlgorithms(md.IDTokenSigningAlgValuesSupported),
+	}
+	prov := &Provider{Provider: cfg.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), p.client)), Metadata: md}
 	p.mu.Lock()
 	if len(p.entries) >= maxProviders {
 		p.entries = map[string]providerEntry{}
@@ -120,4 +89,17 @@ func (p *Providers) Get(ctx context.Context, issuer string) (*oidc.Provider, err
 	p.entries[issuer] = providerEntry{provider: prov, expires: now.Add(p.ttl)}
 	p.mu.Unlock()
 	return prov, nil
+}
+
+// supportedAlgorithms keeps of a provider's advertised ID-token algorithms those go-oidc verifies, as its own
+// discovery does; none left means go-oidc's defaults.
+func supportedAlgorithms(advertised []string) []string {
+	var out []string
+	for _, a := range advertised {
+		switch a {
+		case oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512, oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA:
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/access"
@@ -24,12 +25,24 @@ import (
 // pubsub.JoinedByInvitation and pubsub.JoinedByAdmin.
 const JoinedBySSO = "sso"
 
-// provision finds or creates the identity of email, makes it a member of o with the connection's default role
-// unless it already is one (keeping its role), and opens its session: one directory transaction through the
-// SSO entry point. A new membership is then recorded in the tenant store (activity and user.joined), in a
-// second transaction, because the two stores may be different databases; as with sign-up, a failure there is
-// logged and does not undo the sign-in.
-func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, email, name string) (Result, error) {
+// account is the person as the provider speaks for them.
+type account struct {
+	// issuer and subject name the provider's account: the link to the identity.
+	issuer, subject string
+	// email is the verified, normalised email; name the display name a new identity gets.
+	email, name string
+}
+
+// provision finds the identity of the provider's account, makes it a member of o with the connection's default
+// role unless it already is one (keeping its role), and opens its session: one directory transaction through
+// the SSO entry point. The identity is the one linked to (issuer, subject) when there is a link, whatever the
+// email says now; otherwise the one of the email, found or created, which the link then names. Linking an
+// identity by email proves that email (identity.ClaimEmail): an identity whose email was never proven loses
+// its password and sessions, which whoever registered the address may have set up. A new membership is then
+// recorded in the tenant store (activity and user.joined), in a second transaction, because the two stores may
+// be different databases; as with sign-up, a failure there is logged and does not undo the sign-in.
+func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, acct account) (Result, error) {
+	email, name := acct.email, acct.name
 	if conn.DefaultRole == access.Owner || !slices.Contains(access.Roles, conn.DefaultRole) {
 		return Result{}, fmt.Errorf("%w: default role %q", ErrMisconfigured, conn.DefaultRole)
 	}
@@ -56,9 +69,21 @@ func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, ema
 				return ErrDomainNotVerified
 			}
 		}
-		// A new identity is named from the ID token; an existing one keeps its name, which the event then carries.
-		id, err := s.identity(ctx, tx, email, &name)
-		if err != nil {
+		// A new identity is named from the ID token; an existing one keeps its name and email, which the event
+		// then carries.
+		id, err := s.linkedIdentity(ctx, tx, acct, &email, &name, now)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			if id, err = s.identity(ctx, tx, email, &name); err != nil {
+				return err
+			}
+			if res.Claimed, err = identity.ClaimEmail(ctx, tx, id, now); err != nil {
+				return err
+			}
+			if res.Linked, err = link(ctx, tx, acct, id, o.id, now); err != nil {
+				return err
+			}
+		case err != nil:
 			return err
 		}
 		role := conn.DefaultRole
@@ -75,8 +100,9 @@ func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, ema
 		default:
 			res.Joined = true
 		}
-		res.Session = identity.Session{Principal: token.Principal{IdentityID: id, TenantID: o.id, Role: role}, TenantSlug: o.slug}
-		res.Session.RefreshToken, res.Session.RefreshExpiresAt, err = s.o.Identity.StartSession(ctx, tx, id, o.id, now)
+		amr := identity.AMRSSO(o.id)
+		res.Session = identity.Session{Principal: token.Principal{IdentityID: id, TenantID: o.id, Role: role, AMR: amr}, TenantSlug: o.slug}
+		res.Session.RefreshToken, res.Session.RefreshExpiresAt, err = s.o.Identity.StartSessionWith(ctx, tx, id, o.id, amr, now)
 		return err
 	})
 	if err != nil {
@@ -129,4 +155,27 @@ func (s *Service) identity(ctx context.Context, tx pgx.Tx, email string, name *s
 		err = tx.QueryRow(ctx, `SELECT id, name FROM directory.identities WHERE email = $1`, email).Scan(&id, name)
 	}
 	return id, err
+}
+
+// linkedIdentity returns the identity linked to acct's provider account, with its stored email and name in
+// *email and *name, and records the sign-in on the link; pgx.ErrNoRows when there is no link.
+func (s *Service) linkedIdentity(ctx context.Context, tx pgx.Tx, acct account, email, name *string, now time.Time) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, `WITH l AS (
+			UPDATE directory.sso_links SET last_login_at = $3 WHERE issuer = $1 AND subject = $2 RETURNING identity_id
+		)
+		SELECT i.id, i.email, i.name FROM l JOIN directory.identities i ON i.id = l.identity_id`,
+		acct.issuer, acct.subject, now).Scan(&id, email, name)
+	return id, err
+}
+
+// link records that acct's provider account is identityID, first met through tenantID's connection, and
+// reports whether this call created the link (a concurrent first sign-in of the same account may have).
+func link(ctx context.Context, tx pgx.Tx, acct account, identityID, tenantID uuid.UUID, now time.Time) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO directory.sso_links (issuer, subject, identity_id, tenant_id, created_at, last_login_at)
+		VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (issuer, subject) DO NOTHING`, acct.issuer, acct.subject, identityID, tenantID, now)
+	if err != nil {
+		return false, fmt.Errorf("link %s at %s: %w", identityID, acct.issuer, err)
+	}
+	return tag.RowsAffected() == 1, nil
 }

@@ -50,14 +50,23 @@ var (
 	ErrDomainNotAllowed = errors.New("email domain not allowed")
 	// ErrDomainNotVerified means the email's domain is allowed but the organization has not proved it owns it.
 	ErrDomainNotVerified = errors.New("email domain not verified")
-	// ErrProviderUnavailable means the provider could not be reached or answered nonsense.
+	// ErrProviderUnavailable means the provider could not be reached (discovery, token or UserInfo endpoint:
+	// the network, a timeout, a 5xx).
 	ErrProviderUnavailable = errors.New("identity provider unavailable")
-	// ErrMisconfigured means the connection cannot be used as stored (its client secret does not resolve).
+	// ErrIssuerMismatch means the provider's discovery document names another issuer than the connection's
+	// (a trailing slash is enough): every ID token would fail, so the sign-in does not start.
+	ErrIssuerMismatch = sso.ErrIssuerMismatch
+	// ErrProviderIncompatible means the provider's discovery document is missing or malformed, or describes a
+	// provider the platform cannot sign in with (no code flow, no S256 PKCE, no client authentication it
+	// speaks).
+	ErrProviderIncompatible = sso.ErrProviderIncompatible
+	// ErrMisconfigured means the connection cannot be used as stored: its client secret does not resolve, or
+	// the provider refused the client's credentials (invalid_client).
 	ErrMisconfigured = errors.New("single sign-on misconfigured")
 )
 
-// Scopes are the scopes every sign-in asks for.
-var Scopes = []string{oidc.ScopeOpenID, "email", "profile"}
+// Scopes are the scopes a sign-in asks for when its connection names none (sso.DefaultScopes).
+var Scopes = sso.DefaultScopes
 
 // Options configure a Service.
 type Options struct {
@@ -148,10 +157,9 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Authorization, erro
 	if err != nil {
 		return Authorization{}, err
 	}
-	prov, err := s.o.Providers.Get(ctx, conn.Issuer)
+	prov, err := s.provider(ctx, o, conn)
 	if err != nil {
-		s.o.Log.WarnContext(ctx, "sso provider discovery failed", "tenant_id", o.id.String(), "error", err.Error())
-		return Authorization{}, fmt.Errorf("%w: %w", ErrProviderUnavailable, err)
+		return Authorization{}, err
 	}
 	now := s.o.Now()
 	verifier := oauth2.GenerateVerifier()
@@ -167,7 +175,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Authorization, erro
 	if err != nil {
 		return Authorization{}, err
 	}
-	cfg := oauth2.Config{ClientID: conn.ClientID, Endpoint: prov.Endpoint(), RedirectURL: in.RedirectURL, Scopes: Scopes}
+	cfg := oauth2.Config{ClientID: conn.ClientID, Endpoint: prov.Endpoint(), RedirectURL: in.RedirectURL, Scopes: conn.EffectiveScopes()}
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(st.Nonce)}
 	if hint := strings.TrimSpace(in.LoginHint); hint != "" && len(hint) <= maxLoginHint {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", hint))
@@ -204,6 +212,30 @@ type Result struct {
 	ReturnTo string
 	// Joined reports whether this sign-in created the membership.
 	Joined bool
+	// Linked reports whether this sign-in created the identity's link to its provider account (issuer and
+	// subject): a first sign-in through that provider, found by email.
+	Linked bool
+	// Claimed reports whether this sign-in proved the identity's email for the first time, dropping what was
+	// set up without the proof (identity.ClaimEmail).
+	Claimed bool
+}
+
+// provider discovers conn's provider and checks it can sign conn's people in, mapping each failure to the
+// sign-in error that says what is wrong: unreachable, issuer mismatch, or incompatible.
+func (s *Service) provider(ctx context.Context, o org, conn sso.Connection) (*Provider, error) {
+	prov, err := s.o.Providers.Get(ctx, conn.Issuer)
+	if err == nil {
+		err = prov.Metadata.Check(&conn)
+	}
+	if err == nil {
+		return prov, nil
+	}
+	s.o.Log.WarnContext(ctx, "sso provider unusable", "tenant_id", o.id.String(), "issuer", conn.Issuer, "error", err.Error())
+	switch {
+	case errors.Is(err, ErrIssuerMismatch), errors.Is(err, ErrProviderIncompatible):
+		return nil, err
+	}
+	return nil, fmt.Errorf("%w: %w", ErrProviderUnavailable, err)
 }
 
 // Finish completes the sign-in st (already opened with OpenState): it checks that the callback belongs to it,
@@ -228,10 +260,9 @@ func (s *Service) Finish(ctx context.Context, st sso.State, cb Callback) (Result
 	if o.id != st.TenantID {
 		return Result{}, fmt.Errorf("%w: started for another organization", ErrState)
 	}
-	prov, err := s.o.Providers.Get(ctx, conn.Issuer)
+	prov, err := s.provider(ctx, o, conn)
 	if err != nil {
-		s.o.Log.WarnContext(ctx, "sso provider discovery failed", "tenant_id", o.id.String(), "error", err.Error())
-		return Result{}, fmt.Errorf("%w: %w", ErrProviderUnavailable, err)
+		return Result{}, err
 	}
 	secret, err := s.secret(ctx, o.id, conn)
 	if err != nil {
@@ -250,13 +281,13 @@ func (s *Service) Finish(ctx context.Context, st sso.State, cb Callback) (Result
 	if !conn.AllowsEmail(email) {
 		return Result{}, ErrDomainNotAllowed
 	}
-	res, err := s.provision(ctx, o, conn, email, claims.displayName())
+	res, err := s.provision(ctx, o, conn, account{issuer: conn.Issuer, subject: claims.Subject, email: email, name: claims.displayName()})
 	if err != nil {
 		return Result{}, err
 	}
 	res.ReturnTo = st.ReturnTo
 	s.o.Log.InfoContext(ctx, "sso sign-in", "tenant_id", o.id.String(), "identity_id", res.Session.Principal.IdentityID.String(),
-		"subject", claims.Subject, "joined", res.Joined)
+		"subject", claims.Subject, "joined", res.Joined, "linked", res.Linked, "claimed", res.Claimed)
 	return res, nil
 }
 
@@ -317,7 +348,7 @@ func (s *Service) secret(ctx context.Context, tenantID uuid.UUID, conn sso.Conne
 	return v, nil
 }
 
-// idClaims are the ID token's claims sign-in reads.
+// idClaims are the ID token's (or the UserInfo's) claims sign-in reads.
 type idClaims struct {
 	Subject string `json:"sub"`
 	Email   string `json:"email"`
@@ -351,13 +382,33 @@ func (c idClaims) displayName() string {
 	return n
 }
 
-// exchange redeems the code with the PKCE verifier and verifies the ID token it yields.
-func (s *Service) exchange(ctx context.Context, prov *oidc.Provider, conn sso.Connection, secret string, st sso.State, cb Callback) (idClaims, error) {
-	cfg := oauth2.Config{ClientID: conn.ClientID, ClientSecret: secret, Endpoint: prov.Endpoint(), RedirectURL: cb.RedirectURL, Scopes: Scopes}
-	tok, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, s.o.Providers.Client()), cb.Code, oauth2.VerifierOption(cb.Verifier))
+// maxSubject bounds the subject a link stores: OIDC Core §2 caps sub at 255 ASCII characters.
+const maxSubject = 255
+
+// exchange redeems the code with the PKCE verifier, in one request authenticated as the connection or the
+// provider's discovery document says, verifies the ID token it yields and, when the ID token leaves the email
+// out, reads it from the UserInfo endpoint (OIDC Core §5.4 allows either).
+func (s *Service) exchange(ctx context.Context, prov *Provider, conn sso.Connection, secret string, st sso.State, cb Callback) (idClaims, error) {
+	method, err := prov.Metadata.AuthMethod(&conn)
+	if err != nil {
+		return idClaims{}, err
+	}
+	endpoint := prov.Endpoint()
+	// Set, never detected: auto-detection tries Basic, and on any refusal sends the code again in the body,
+	// which costs a post-only provider two requests and reports a spent code as the second one's error.
+	endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	if method == sso.AuthClientSecretPost {
+		endpoint.AuthStyle = oauth2.AuthStyleInParams
+	}
+	cfg := oauth2.Config{ClientID: conn.ClientID, ClientSecret: secret, Endpoint: endpoint, RedirectURL: cb.RedirectURL, Scopes: conn.EffectiveScopes()}
+	client := s.o.Providers.Client()
+	tok, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, client), cb.Code, oauth2.VerifierOption(cb.Verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
+		switch {
+		case errors.As(err, &re) && (re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client"):
+			return idClaims{}, fmt.Errorf("%w: the provider refused the client's credentials (%s, sent as %s): %w", ErrMisconfigured, re.ErrorCode, method, err)
+		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500:
 			return idClaims{}, fmt.Errorf("%w: %w", ErrExchange, err)
 		}
 		return idClaims{}, fmt.Errorf("%w: exchange: %w", ErrProviderUnavailable, err)
@@ -378,5 +429,36 @@ func (s *Service) exchange(ctx context.Context, prov *oidc.Provider, conn sso.Co
 	if err := idt.Claims(&c); err != nil {
 		return idClaims{}, fmt.Errorf("%w: claims: %w", ErrIDToken, err)
 	}
+	// A NUL is no character of a subject (OIDC Core §2: ASCII), and PostgreSQL's text would refuse it.
+	if c.Subject == "" || len(c.Subject) > maxSubject || strings.ContainsRune(c.Subject, 0) {
+		return idClaims{}, fmt.Errorf("%w: the subject is empty, longer than %d bytes or holds a NUL", ErrIDToken, maxSubject)
+	}
+	if (c.Email == "" || c.EmailVerified == nil) && prov.UserInfoEndpoint() != "" {
+		if err := s.userInfo(ctx, prov, tok, &c); err != nil {
+			return idClaims{}, err
+		}
+	}
 	return c, nil
+}
+
+// userInfo completes c, the ID token's claims, from the UserInfo endpoint with the access token tok: the email
+// and whether it is verified, as one pair from one source, and the name when the ID token has none. The
+// UserInfo must speak for the ID token's subject (OIDC Core §5.3.2), or its claims could be another person's.
+func (s *Service) userInfo(ctx context.Context, prov *Provider, tok *oauth2.Token, c *idClaims) error {
+	ui, err := prov.UserInfo(oidc.ClientContext(ctx, s.o.Providers.Client()), oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return fmt.Errorf("%w: userinfo: %w", ErrProviderUnavailable, err)
+	}
+	var u idClaims
+	if err := ui.Claims(&u); err != nil {
+		return fmt.Errorf("%w: userinfo claims: %w", ErrIDToken, err)
+	}
+	if u.Subject != c.Subject {
+		return fmt.Errorf("%w: the UserInfo speaks for another subject than the ID token", ErrIDToken)
+	}
+	c.Email, c.EmailVerified = u.Email, u.EmailVerified
+	if strings.TrimSpace(c.Name) == "" && strings.TrimSpace(c.PreferredUsername) == "" {
+		c.Name, c.PreferredUsername = u.Name, u.PreferredUsername
+	}
+	return nil
 }

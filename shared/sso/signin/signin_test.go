@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -173,6 +174,11 @@ func (w *world) authorize(t *testing.T, u ssotest.User) (sso.State, Callback) {
 	return st, Callback{Slug: "acme", Code: back.Query().Get("code"), Verifier: a.Verifier, RedirectURL: redirectURL}
 }
 
+func withClaims(u ssotest.User, edit func(*ssotest.Claims)) ssotest.User {
+	u.Tamper = edit
+	return u
+}
+
 func person(email string) ssotest.User {
 	return ssotest.User{Subject: email, Email: email, EmailVerified: true, Name: "P"}
 }
@@ -248,8 +254,11 @@ func TestFinish(t *testing.T) {
 			c.ClientSecret = "secret://projects/p/secrets/token-signing-keys/versions/1"
 			o.Secrets = secrets.NewResolverWithAccessor(nil)
 		}, person("a@acme.test"), ErrMisconfigured},
-		{"wrong client secret", func(_ *world, c *sso.Connection, _ *Options) { c.ClientSecret = "wrong" }, person("a@acme.test"), ErrExchange},
+		{"wrong client secret", func(_ *world, c *sso.Connection, _ *Options) { c.ClientSecret = "wrong" }, person("a@acme.test"), ErrMisconfigured},
 		{"owner as the default role", func(_ *world, c *sso.Connection, _ *Options) { c.DefaultRole = "owner" }, person("a@acme.test"), ErrMisconfigured},
+		{"no subject", nil, withClaims(person("a@acme.test"), func(c *ssotest.Claims) { c.Subject = "" }), ErrIDToken},
+		{"NUL in the subject", nil, withClaims(person("a@acme.test"), func(c *ssotest.Claims) { c.Subject = "a\x00b" }), ErrIDToken},
+		{"subject too long", nil, withClaims(person("a@acme.test"), func(c *ssotest.Claims) { c.Subject = strings.Repeat("s", 256) }), ErrIDToken},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -306,5 +315,25 @@ func TestStartRefusals(t *testing.T) {
 	}
 	if u, _ := url.Parse(a.URL); u.Query().Get("login_hint") != "grace@acme.test" {
 		t.Fatalf("login_hint not passed on: %s", a.URL)
+	}
+}
+
+// TestSpentCode: a code presented again is refused as a failed exchange, after one token request, not a
+// second one in another client authentication whose error would hide the first's.
+func TestSpentCode(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	st, cb := w.authorize(t, person("grace@acme.test"))
+	if _, err := w.svc.Finish(ctx, st, cb); err != nil {
+		t.Fatal(err)
+	}
+	before := w.idp.TokenRequests()
+	_, err := w.svc.Finish(ctx, st, cb)
+	if !errors.Is(err, ErrExchange) || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("spent code: %v, want the exchange refused with invalid_grant", err)
+	}
+	if n := w.idp.TokenRequests() - before; n != 1 {
+		t.Fatalf("%d token requests for the spent code, want 1", n)
 	}
 }

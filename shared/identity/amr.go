@@ -1,0 +1,105 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Authentication methods a session records (token.Principal.AMR, directory.refresh_token_families.amr), in the
+// manner of RFC 8176.
+const (
+	// AMRPassword is a session opened with the identity's password (login, sign-up, an accepted invitation).
+	AMRPassword = "pwd"
+	// AMRMFA is added to a session whose person also passed a second factor.
+	AMRMFA = "mfa"
+	// amrSSOPrefix starts the method of a session opened through an organization's single sign-on.
+	amrSSOPrefix = "sso:"
+)
+
+// AMRSSO is the method of a session opened through tenantID's single sign-on connection.
+func AMRSSO(tenantID uuid.UUID) string { return amrSSOPrefix + tenantID.String() }
+
+// HasMethod reports whether amr, space-separated method names, includes method.
+func HasMethod(amr, method string) bool { return slices.Contains(strings.Fields(amr), method) }
+
+// Refusals of a Policy: the session is fine, but the organization asks for more than it proved.
+var (
+	// ErrSSORequired refuses a session into an organization that requires its own single sign-on, when the
+	// session was not opened through it.
+	ErrSSORequired = errors.New("the organization requires single sign-on")
+	// ErrOrganizationRequiresMFA refuses a session into an organization that requires a second factor, when the session
+	// did not pass one.
+	ErrOrganizationRequiresMFA = errors.New("the organization requires a second factor")
+)
+
+// Policy decides whether a session authenticated as amr may act in the organization tenantID: nil admits it,
+// ErrSSORequired or ErrOrganizationRequiresMFA refuse it, anything else is a failure to decide. Login and Switch consult
+// it before they open a session.
+type Policy interface {
+	Admit(ctx context.Context, tenantID uuid.UUID, amr string) error
+}
+
+// admit asks s.Policy, when there is one, whether identityID's session authenticated as amr may act in
+// tenantID. An organization that requires a second factor admits a member who has none yet: every tenant
+// route then sends them to enrol (service.Env.Authenticated), which they could not do if they were refused
+// here. tx, when not nil, is the directory transaction the caller holds, so the enrolment is read in it.
+func (s *Service) admit(ctx context.Context, tx pgx.Tx, identityID, tenantID uuid.UUID, amr string) error {
+	if s.Policy == nil {
+		return nil
+	}
+	err := s.Policy.Admit(ctx, tenantID, amr)
+	if errors.Is(err, ErrOrganizationRequiresMFA) {
+		var enrolled bool
+		var qerr error
+		if tx != nil {
+			qerr = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM directory.mfa_totp WHERE identity_id = $1 AND confirmed_at IS NOT NULL)`,
+				identityID).Scan(&enrolled)
+		} else {
+			enrolled, qerr = HasMFA(ctx, s.dir, identityID)
+		}
+		if qerr != nil {
+			return fmt.Errorf("session policy of tenant %s: %w", tenantID, qerr)
+		}
+		if !enrolled {
+			return nil
+		}
+	}
+	if err != nil {
+		if errors.Is(err, ErrSSORequired) || errors.Is(err, ErrOrganizationRequiresMFA) {
+			return err
+		}
+		return fmt.Errorf("session policy of tenant %s: %w", tenantID, err)
+	}
+	return nil
+}
+
+// StartSessionWith is StartSession for a session authenticated as amr (AMRPassword, AMRSSO, with AMRMFA
+// added), which the family keeps and its refreshes carry. An empty amr is stored as unknown.
+func (s *Service) StartSessionWith(ctx context.Context, tx pgx.Tx, identityID, tenantID uuid.UUID, amr string, now time.Time) (string, time.Time, error) {
+	family, err := uuid.NewV7()
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("start session: %w", err)
+	}
+	tok, sum := newSecret()
+	expires := now.Add(s.refreshTTL).UTC().Truncate(time.Second)
+	var stored *string
+	if amr = strings.Join(strings.Fields(amr), " "); amr != "" {
+		stored = &amr
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO directory.refresh_token_families (id, identity_id, tenant_id, created_at, amr) VALUES ($1, $2, $3, $4, $5)`,
+		family, identityID, tenantID, now, stored); err != nil {
+		return "", time.Time{}, fmt.Errorf("start session: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO directory.refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		sum, family, now, expires); err != nil {
+		return "", time.Time{}, fmt.Errorf("start session: %w", err)
+	}
+	return tok, expires, nil
+}
