@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/valid"
 )

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/config"
 	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/secrets"
 	"github.com/coditect/hyperscale/shared/service"
 )

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/pquerna/otp/totp"

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/members"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/tenancy"

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/members"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 	"github.com/coditect/hyperscale/shared/token"

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coditect/hyperscale/shared/sso/ssotest"
