@@ -35,6 +35,9 @@ var (
 	EntryTenantStatus = Entry{"tenant_status"}
 	// EntryIdempotency records and replays Idempotency-Key answers of requests made before sign-in.
 	EntryIdempotency = Entry{"idempotency"}
+	// EntryDomainClaim claims a custom domain for an organization, which asks whether any other organization
+	// has verified that name (yes or no, never which).
+	EntryDomainClaim = Entry{"domain_claim"}
 )
 
 // Directory is the handle on the control-plane store. It has no general query method: every use goes through
