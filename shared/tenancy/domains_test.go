@@ -22,12 +22,17 @@ type fakeDNS struct {
 	records map[string][]string
 	err     error
 	lookups []string
+	// during runs inside a lookup, as whatever may happen while DNS answers.
+	during func()
 }
 
 func (f *fakeDNS) LookupTXT(_ context.Context, name string) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lookups = append(f.lookups, name)
+	if f.during != nil {
+		f.during()
+	}
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -382,8 +387,12 @@ func TestDomainClaimExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	dns.set(claim.Verification.Name, claim.Verification.Value) // the record is there: only the expiry refuses
+	lookups := len(dns.lookups)
 	if _, err := s.Verify(ctx, org, uuid.New(), claim.ID); !errors.Is(err, tenancy.ErrClaimExpired) {
 		t.Fatalf("verifying an expired claim: %v, want ErrClaimExpired", err)
+	}
+	if len(dns.lookups) != lookups {
+		t.Fatal("an expired claim was looked up in DNS")
 	}
 	if got, err := s.Get(ctx, org, claim.ID); err != nil || got.Verified || got.Status != tenancy.ClaimExpired {
 		t.Fatalf("the expired claim reads %+v, %v", got, err)
@@ -408,6 +417,32 @@ func TestDomainClaimExpiry(t *testing.T) {
 	}
 	if n := count(t, d.Owner, `SELECT count(*) FROM directory.domains WHERE domain = 'old.example'`); n != 2 {
 		t.Fatalf("%d claims on the name, want the two live ones", n)
+	}
+}
+
+// A claim that lapses while DNS answers does not verify: the expiry is decided in the verifying statement.
+func TestDomainClaimExpiresDuringLookup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	dns := &fakeDNS{}
+	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, dns, errorLog(t))
+	org := newOrg(t, d, "acme")
+	claim, err := s.Add(ctx, org, uuid.New(), tenancy.DomainInput{Domain: "slow.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns.set(claim.Verification.Name, claim.Verification.Value)
+	dns.during = func() {
+		if _, err := d.Owner.Exec(ctx, `UPDATE directory.domains SET expires_at = now() - interval '1 second' WHERE id = $1`, claim.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := s.Verify(ctx, org, uuid.New(), claim.ID); !errors.Is(err, tenancy.ErrClaimExpired) {
+		t.Fatalf("a claim that lapsed during the lookup: %v, want ErrClaimExpired", err)
+	}
+	if got, err := s.Get(ctx, org, claim.ID); err != nil || got.Verified {
+		t.Fatalf("the claim reads %+v, %v; want it unverified", got, err)
 	}
 }
 

@@ -118,7 +118,7 @@ func TestAttachmentContentTypesConfigured(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	bucket, _ := newBucket(t)
+	bucket, fake := newBucket(t)
 	cfg := work.AttachmentConfig{TypesFree: []string{"application/pdf", " Text/* "}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -137,6 +137,14 @@ func TestAttachmentContentTypesConfigured(t *testing.T) {
 	if _, err := s.Create(ctx, pro.tenant, uuid.New(), pro.task, work.AttachmentInput{Filename: "f.png", ContentType: "image/png", Size: 1}); err != nil {
 		t.Fatalf("the pro plan keeps its default: %v", err)
 	}
+	// An object stored as HTML is refused at completion, though text/* covers it.
+	up, err := s.Create(ctx, free.tenant, uuid.New(), free.task, work.AttachmentInput{Filename: "a.txt", ContentType: "text/plain", Size: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.Put(work.AttachmentObject(free.tenant, free.task, up.ID), "text/html", []byte("<script>"))
+	_, err = s.Complete(ctx, free.tenant, uuid.New(), free.task, up.ID)
+	contentTypeRefused(t, err, "completing an object stored as HTML under text/*")
 }
 
 func TestAttachmentConfigValidate(t *testing.T) {
@@ -254,5 +262,16 @@ func TestAttachmentCompleteRefusesStoredType(t *testing.T) {
 	upload(t, up.UploadMethod, up.UploadURL, up.UploadHeaders, "png-bytes")
 	if a, err := s.Complete(ctx, lt.tenant, actor, lt.task, up.ID); err != nil || a.ContentType != "image/png" {
 		t.Fatalf("completing the proper upload: %+v, %v", a, err)
+	}
+}
+
+// Validate alone, before any plan is read, refuses active content beside the other failing fields.
+func TestAttachmentInputRefusesActiveContent(t *testing.T) {
+	t.Parallel()
+	for _, ct := range []string{"text/html", "image/svg+xml", "application/javascript"} {
+		in := work.AttachmentInput{Filename: "", ContentType: ct, Size: 1}
+		if got := valid.Fields(in.Validate()); strings.Join(got, ",") != "filename,content_type" {
+			t.Errorf("Validate with %s: failing fields %v, want filename and content_type", ct, got)
+		}
 	}
 }
