@@ -354,8 +354,8 @@ func (s *Domains) Remove(ctx context.Context, tenantID, actorID, id uuid.UUID) e
 
 // Verify looks the domain's verification record up in DNS and marks the domain verified when one of the TXT
 // values at its challenge name equals its token; otherwise it returns a *VerificationError. A domain verified
-// already is returned as it is, without a lookup. An expired claim is ErrClaimExpired, and a claim on a name
-// another organization verified first is ErrDomainTaken, whatever DNS says.
+// already is returned as it is, without a lookup. An expired claim is ErrClaimExpired, without a lookup; a claim
+// whose record is found on a name another organization verified first is ErrDomainTaken.
 func (s *Domains) Verify(ctx context.Context, tenantID, actorID, id uuid.UUID) (Domain, error) {
 	d, err := s.Get(ctx, tenantID, id)
 	if err != nil {
