@@ -15,9 +15,11 @@ import (
 	"github.com/coditect/hyperscale/shared/work"
 )
 
-// attachmentsConfig is what the attachment routes read beyond env: the Cloud Storage part.
+// attachmentsConfig is what the attachment routes read beyond env: the Cloud Storage part and the media
+// types each plan accepts.
 type attachmentsConfig struct {
-	Storage storage.Config
+	Storage     storage.Config
+	Attachments work.AttachmentConfig
 }
 
 // openAttachments builds the attachment store from the configuration in the environment.
@@ -30,7 +32,7 @@ func openAttachments(ctx context.Context, env *service.Env, opts ...config.Optio
 	if err != nil {
 		return nil, err
 	}
-	return work.NewAttachments(env.DB, bucket), nil
+	return work.NewAttachments(env.DB, bucket, cfg.Attachments), nil
 }
 
 // attachmentsPart is the attachment store built from the storage configuration, which service.Main loads

@@ -95,12 +95,18 @@ func TestAttachmentsFlow(t *testing.T) {
 
 	g := w.do(t, viewer, call{Method: "GET", Path: base + "/" + id}, 200)
 	du, _ := url.Parse(g.Str("download_url"))
-	if du == nil || du.Path != "/"+storagetest.Bucket+"/"+object || du.Query().Get("response-content-disposition") != "attachment; filename=plan.txt" ||
-		g.Str("expires_at") == "" || g.Header.Get("Cache-Control") != "no-store" {
+	const disposition = `attachment; filename="plan.txt"; filename*=UTF-8''plan.txt`
+	if du == nil || du.Path != "/"+storagetest.Bucket+"/"+object || du.Query().Get("response-content-disposition") != disposition ||
+		du.Query().Get("response-content-type") != "text/plain" || g.Str("expires_at") == "" || g.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("get = %s", g.Raw)
 	}
-	if body := sendSigned(t, "GET", g.Str("download_url"), nil, ""); body != "the plan!" {
-		t.Fatalf("downloaded %q", body)
+	res, err := http.Get(g.Str("download_url"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if b, _ := io.ReadAll(res.Body); string(b) != "the plan!" || res.Header.Get("Content-Disposition") != disposition || res.Header.Get("Content-Type") != "text/plain" {
+		t.Fatalf("downloaded %q with %v", b, res.Header)
 	}
 	if l := w.do(t, viewer, call{Method: "GET", Path: base}, 200); len(l.Items()) != 1 || l.Items()[0]["status"] != "complete" {
 		t.Fatalf("list = %s", l.Raw)
@@ -144,6 +150,10 @@ func TestAttachmentsRefuseBadInput(t *testing.T) {
 		{"control char in filename", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["filename"] = "a\u0007b" })}, 422, "validation_failed", "filename"},
 		{"long filename", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["filename"] = strings.Repeat("f", 256) })}, 422, "validation_failed", "filename"},
 		{"bad content type", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["content_type"] = "definitely not" })}, 422, "validation_failed", "content_type"},
+		{"html", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["content_type"] = "text/html; charset=utf-8" })}, 422, "validation_failed", "content_type"},
+		{"svg", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["content_type"] = "image/svg+xml" })}, 422, "validation_failed", "content_type"},
+		{"javascript", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["content_type"] = "text/javascript" })}, 422, "validation_failed", "content_type"},
+		{"audio on the free plan", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["content_type"] = "audio/mpeg" })}, 422, "validation_failed", "content_type"},
 		{"zero size", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["size"] = 0 })}, 422, "validation_failed", "size"},
 		{"fractional size", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["size"] = 1.5 })}, 422, "validation_failed", "size"},
 		{"size as text", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["size"] = "10" })}, 422, "validation_failed", "size"},
@@ -273,6 +283,11 @@ func TestAttachmentsWithoutStorage(t *testing.T) {
 	if _, err := openAttachments(context.Background(), f.Env, config.WithLookuper(envconfig.MapLookuper(map[string]string{}))); err == nil ||
 		!strings.Contains(err.Error(), "ATTACHMENTS_BUCKET") {
 		t.Fatalf("openAttachments without a bucket: %v, want an error naming ATTACHMENTS_BUCKET", err)
+	}
+	if _, err := openAttachments(context.Background(), f.Env, config.WithLookuper(envconfig.MapLookuper(map[string]string{
+		"ATTACHMENTS_BUCKET": "b-attachments", "ATTACHMENT_TYPES_PRO": "image/png,text/html"}))); err == nil ||
+		!strings.Contains(err.Error(), "ATTACHMENT_TYPES_PRO") {
+		t.Fatalf("openAttachments with text/html listed: %v, want an error naming ATTACHMENT_TYPES_PRO", err)
 	}
 	mux := f.Env.Mux()
 	registerComments(f.Env, mux)

@@ -1,12 +1,14 @@
 package tenants
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 
 	"github.com/coditect/hyperscale/shared/access"
+	"github.com/coditect/hyperscale/shared/config"
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/tenancy"
@@ -19,6 +21,41 @@ func ownHosts(env *service.Env) []string {
 		return []string{u.Hostname()}
 	}
 	return nil
+}
+
+// domainTaken is the answer to a claim or verification of a name another organization verified: it says that
+// much, so the caller knows why and that support is the way on, and never which organization it is.
+func domainTaken() *httpx.Problem {
+	return httpx.Conflict("domain_taken", "another organization has verified this domain; if yours controls it, contact support")
+}
+
+// domainsPart is the custom-domain configuration (DOMAIN_CLAIM_TTL), which service.Main loads and validates
+// before the function serves: a bad value stops the start.
+var domainsPart = service.NewPart(func(ctx context.Context, _ *service.Env) (tenancy.DomainConfig, error) {
+	var cfg tenancy.DomainConfig
+	err := config.Load(ctx, &cfg)
+	return cfg, err
+})
+
+// loadDomains builds the domain store with its configuration. An Env that service.Main did not start (the dev
+// server's, tests') loads the configuration here.
+func loadDomains(env *service.Env, resolver tenancy.TXTResolver) (*tenancy.Domains, error) {
+	cfg, err := domainsPart.Get(context.Background(), env)
+	if err != nil {
+		return nil, err
+	}
+	return tenancy.NewDomains(env.DB.Directory, env.DB.Tenants, resolver, env.Log, ownHosts(env)...).WithConfig(cfg), nil
+}
+
+// withDomains answers 503 while the domain configuration is invalid (the reason was logged at start), so the
+// rest of the function keeps serving.
+func (h *handler) withDomains(fn httpx.HandlerFunc) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if h.domains == nil {
+			return httpx.NewProblem(http.StatusServiceUnavailable, "domains_unavailable", "custom domains are misconfigured on this deployment")
+		}
+		return fn(w, r)
+	}
 }
 
 type domainList struct {
@@ -50,7 +87,9 @@ func (h *handler) addDomain(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.domains.Add(r.Context(), p.TenantID, p.IdentityID, in)
 	switch {
 	case errors.Is(err, tenancy.ErrDomainTaken):
-		return httpx.Conflict("domain_taken", "this domain is already claimed")
+		return domainTaken()
+	case errors.Is(err, tenancy.ErrDomainClaimed):
+		return httpx.Conflict("domain_claimed", "your organization claims this domain already")
 	case errors.Is(err, tenancy.ErrTooManyDomains):
 		return httpx.Conflict("too_many_domains", fmt.Sprintf("an organization may have at most %d domains; remove one first", tenancy.MaxDomains))
 	case err != nil:
@@ -91,6 +130,10 @@ func (h *handler) verifyDomain(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case errors.As(err, &verr):
 		return httpx.Conflict("verification_failed", verr.Error())
+	case errors.Is(err, tenancy.ErrDomainTaken):
+		return domainTaken()
+	case errors.Is(err, tenancy.ErrClaimExpired):
+		return httpx.Conflict("claim_expired", "this claim expired before it was verified; remove it and claim the domain again for a new token")
 	case err != nil:
 		return err
 	}

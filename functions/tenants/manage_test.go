@@ -338,14 +338,13 @@ func TestDomains(t *testing.T) {
 		t.Fatalf("acme lists %v", l)
 	}
 
-	// Taken, by anyone: bravo learns no more than that.
-	for _, o := range []org{bravo, acme} {
-		res := servicetest.Do(t, h, req{Method: "POST", Path: "/v1/tenants/me/domains", Bearer: o.tokens["owner"], Body: map[string]any{"domain": "login.acme.example."}})
-		servicetest.ExpectProblem(t, res, 409, "domain_taken")
-		if strings.Contains(res.Raw, "acme\"") || strings.Contains(res.Raw, acme.id.String()) {
-			t.Fatalf("the refusal names the owner: %s", res.Raw)
-		}
+	// A pending claim holds the name against no one: bravo claims it too, learning nothing of acme's claim.
+	rival := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/tenants/me/domains", Bearer: bravo.tokens["owner"], Body: map[string]any{"domain": "login.acme.example."}}), 201)
+	rivalToken, _ := rival.Body["verification"].(map[string]any)["value"].(string)
+	if rival.Str("id") == id || rivalToken == token || rival.Str("status") != "pending" || rival.Str("expires_at") == "" {
+		t.Fatalf("bravo's claim %s", rival.Raw)
 	}
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/tenants/me/domains", Bearer: acme.tokens["owner"], Body: map[string]any{"domain": "login.acme.example"}}), 409, "domain_claimed")
 
 	// bravo's token on acme's domain: 404 everywhere, and its list is empty.
 	for _, r := range []req{
@@ -355,8 +354,8 @@ func TestDomains(t *testing.T) {
 		r.Bearer = bravo.tokens["owner"]
 		servicetest.ExpectProblem(t, servicetest.Do(t, h, r), 404, "not_found")
 	}
-	if l := list(bravo); len(l) != 0 {
-		t.Fatalf("bravo lists %v", l)
+	if l := list(bravo); len(l) != 1 || l[0]["id"] != rival.Str("id") {
+		t.Fatalf("bravo lists %v, want only its own claim", l)
 	}
 
 	// Verification: 409 naming the record until DNS has it, then 200.
@@ -373,9 +372,39 @@ func TestDomains(t *testing.T) {
 	if ok.Str("id") != id || ok.Body["verified"] != true || ok.Str("verified_at") == "" {
 		t.Fatalf("verified %s", ok.Raw)
 	}
-	if l := list(acme); l[0]["verified"] != true {
+	if l := list(acme); l[0]["verified"] != true || l[0]["status"] != "verified" || l[0]["expires_at"] != nil {
 		t.Fatalf("acme lists %v after verification", l)
 	}
+
+	// The name is acme's now: bravo's pending claim cannot verify, even with its record published, and once
+	// bravo drops it, a new claim is refused. Neither answer says whose the name is.
+	dns.set("_hyperscale-challenge.login.acme.example", "wrong", token, rivalToken)
+	for i, r := range []req{
+		{Method: "POST", Path: "/v1/tenants/me/domains/" + rival.Str("id") + "/verify", Bearer: bravo.tokens["owner"]},
+		{Method: "POST", Path: "/v1/tenants/me/domains", Bearer: bravo.tokens["owner"], Body: map[string]any{"domain": "Login.Acme.Example"}},
+	} {
+		res := servicetest.Do(t, h, r)
+		servicetest.ExpectProblem(t, res, 409, "domain_taken")
+		if strings.Contains(res.Raw, "acme\"") || strings.Contains(res.Raw, acme.id.String()) {
+			t.Fatalf("the refusal names the owner: %s", res.Raw)
+		}
+		if i == 0 {
+			servicetest.Expect(t, servicetest.Do(t, h, req{Method: "DELETE", Path: "/v1/tenants/me/domains/" + rival.Str("id"), Bearer: bravo.tokens["owner"]}), 204)
+		}
+	}
+
+	// A claim past its lifetime cannot verify and lists no more.
+	late := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/tenants/me/domains", Bearer: acme.tokens["owner"], Body: map[string]any{"domain": "late.acme.example"}}), 201)
+	if _, err := f.DB.Owner.Exec(context.Background(), `UPDATE directory.domains SET expires_at = now() - interval '1 second' WHERE id = $1`, late.Str("id")); err != nil {
+		t.Fatal(err)
+	}
+	lateToken, _ := late.Body["verification"].(map[string]any)["value"].(string)
+	dns.set("_hyperscale-challenge.late.acme.example", lateToken)
+	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/tenants/me/domains/" + late.Str("id") + "/verify", Bearer: acme.tokens["owner"]}), 409, "claim_expired")
+	if l := list(acme); len(l) != 1 || l[0]["id"] != id {
+		t.Fatalf("acme lists %v, want only its verified domain", l)
+	}
+	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "DELETE", Path: "/v1/tenants/me/domains/" + late.Str("id"), Bearer: acme.tokens["owner"]}), 204)
 
 	// Bad input and unknown ids.
 	for _, tc := range []struct {
@@ -383,7 +412,9 @@ func TestDomains(t *testing.T) {
 		body any
 	}{{"IP address", map[string]any{"domain": "10.1.2.3"}}, {"single label", map[string]any{"domain": "intranet"}},
 		{"platform domain", map[string]any{"domain": "acme.hyperscale.app"}}, {"the issuer's host", map[string]any{"domain": "hyperscale.test"}},
-		{"wildcard", map[string]any{"domain": "*.acme.example"}}, {"missing", map[string]any{}}} {
+		{"wildcard", map[string]any{"domain": "*.acme.example"}}, {"missing", map[string]any{}},
+		{"public email provider", map[string]any{"domain": "gmail.com"}}, {"under a public email provider", map[string]any{"domain": "eu.outlook.com"}},
+		{"public suffix", map[string]any{"domain": "co.uk"}}} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := problemFields(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/tenants/me/domains", Bearer: acme.tokens["owner"], Body: tc.body}))
 			if !slices.Equal(got, []string{"domain"}) {
@@ -411,7 +442,7 @@ func TestDomains(t *testing.T) {
 	if err := f.DB.Owner.QueryRow(context.Background(), `SELECT string_agg(type, ',' ORDER BY id) FROM tenant.outbox WHERE tenant_id = $1 AND type LIKE 'tenant.domain%'`, acme.id).Scan(&evs); err != nil {
 		t.Fatal(err)
 	}
-	if evs != "tenant.domain_added,tenant.domain_verified,tenant.domain_removed" {
+	if evs != "tenant.domain_added,tenant.domain_verified,tenant.domain_added,tenant.domain_removed,tenant.domain_removed" {
 		t.Fatalf("acme's domain events %s", evs)
 	}
 }

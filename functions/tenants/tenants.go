@@ -14,7 +14,7 @@ import (
 	"github.com/coditect/hyperscale/shared/tenancy"
 )
 
-func init() { service.Register("tenants", New) }
+func init() { service.Register("tenants", New, domainsPart) }
 
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {
@@ -33,19 +33,22 @@ func newHandler(env *service.Env, resolver tenancy.TXTResolver) http.Handler {
 		svc:      tenancy.New(env.DB.Directory, env.DB.Tenants, ids, env.Log),
 		orgs:     tenancy.NewOrganizations(env.DB.Directory, env.DB.Tenants, env.Log),
 		settings: settings,
-		domains:  tenancy.NewDomains(env.DB.Directory, env.DB.Tenants, resolver, env.Log, ownHosts(env)...),
+	}
+	var err error
+	if h.domains, err = loadDomains(env, resolver); err != nil {
+		env.Log.Error("custom domains are unavailable", "error", err.Error())
 	}
 	mux := env.Mux()
 	mux.Handle("POST /v1/tenants", httpx.HandlerFunc(h.signUp))
-	mux.Handle("POST /v1/tenants/me/domains", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.addDomain))))
+	mux.Handle("POST /v1/tenants/me/domains", env.Authenticated(env.Idempotent(h.withDomains(h.addDomain))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
 		"GET /v1/tenants/me":                      h.getTenant,
 		"PUT /v1/tenants/me":                      h.updateTenant,
 		"GET /v1/tenants/me/settings":             h.getSettings,
 		"PUT /v1/tenants/me/settings":             h.replaceSettings,
-		"GET /v1/tenants/me/domains":              h.listDomains,
-		"DELETE /v1/tenants/me/domains/{id}":      h.removeDomain,
-		"POST /v1/tenants/me/domains/{id}/verify": h.verifyDomain,
+		"GET /v1/tenants/me/domains":              h.withDomains(h.listDomains),
+		"DELETE /v1/tenants/me/domains/{id}":      h.withDomains(h.removeDomain),
+		"POST /v1/tenants/me/domains/{id}/verify": h.withDomains(h.verifyDomain),
 	} {
 		mux.Handle(pattern, env.Authenticated(fn))
 	}

@@ -39,6 +39,9 @@ var (
 	EntryEmailVerification = Entry{"email_verification"}
 	// EntryMFA enrols, checks and removes an identity's second factor, and completes a login that owes one.
 	EntryMFA = Entry{"mfa"}
+	// EntryDomainClaim claims a custom domain for an organization, which asks whether any other organization
+	// has verified that name (yes or no, never which).
+	EntryDomainClaim = Entry{"domain_claim"}
 )
 
 // Directory is the handle on the control-plane store. It has no general query method: every use goes through

@@ -18,7 +18,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -202,6 +201,7 @@ func (b *Bucket) Bucket() string { return b.bucket.BucketName() }
 
 // SignUpload returns a signed PUT of object with contentType, whose body Cloud Storage refuses when it is
 // larger than maxSize bytes (the x-goog-content-length-range header is signed, so the client cannot drop it).
+// The Content-Type header is signed too, so the object is stored with the type that was accepted.
 // The server still checks the stored object's size when the upload is completed.
 func (b *Bucket) SignUpload(object, contentType string, maxSize int64) (SignedRequest, error) {
 	expires := b.now().Add(b.uploadTTL).Truncate(time.Second)
@@ -219,14 +219,19 @@ func (b *Bucket) SignUpload(object, contentType string, maxSize int64) (SignedRe
 		Headers: map[string]string{"Content-Type": contentType, "X-Goog-Content-Length-Range": lengthRange}}, nil
 }
 
-// SignDownload returns a signed GET of object that makes browsers save it as filename rather than display
-// it, so an uploaded HTML file cannot run as a page of the bucket's origin.
-func (b *Bucket) SignDownload(object, filename string) (SignedRequest, error) {
+// SignDownload returns a signed GET of object, stored as contentType, that makes browsers save it as filename
+// rather than display it, and that serves it as SafeContentType(contentType) whatever the object's metadata
+// says: both are response-* parameters of the signed URL, which Cloud Storage applies to the response, so no
+// stored file can run as a page of the bucket's origin.
+func (b *Bucket) SignDownload(object, filename, contentType string) (SignedRequest, error) {
 	expires := b.now().Add(b.downloadTTL).Truncate(time.Second)
 	opts := b.sign
 	opts.Method = http.MethodGet
 	opts.Expires = expires
-	opts.QueryParameters = url.Values{"response-content-disposition": {ContentDisposition(filename)}}
+	opts.QueryParameters = url.Values{
+		"response-content-disposition": {ContentDisposition(filename)},
+		"response-content-type":        {SafeContentType(contentType)},
+	}
 	u, err := b.bucket.SignedURL(object, &opts)
 	if err != nil {
 		return SignedRequest{}, fmt.Errorf("sign download of %s: %w", object, err)
@@ -234,23 +239,20 @@ func (b *Bucket) SignDownload(object, filename string) (SignedRequest, error) {
 	return SignedRequest{Method: http.MethodGet, URL: u, Expires: expires}, nil
 }
 
-// ContentDisposition is the "attachment" disposition naming filename, with an ASCII fallback for old clients
-// and the exact name in RFC 5987 form.
+// ContentDisposition is the "attachment" disposition naming filename: the exact name in RFC 5987 form
+// (filename*), which every current browser reads, preceded by a quoted ASCII fallback for old clients, as
+// RFC 6266 advises.
 func ContentDisposition(filename string) string {
-	v := mime.FormatMediaType("attachment", map[string]string{"filename": filename})
-	if v == "" {
-		v = "attachment"
+	if filename == "" {
+		return "attachment"
 	}
-	if !isASCII(filename) {
-		fallback := strings.Map(func(r rune) rune {
-			if r >= 0x20 && r < 0x7f && r != '"' && r != '\\' {
-				return r
-			}
-			return '_'
-		}, filename)
-		v = `attachment; filename="` + fallback + `"; filename*=UTF-8''` + extValue(filename)
-	}
-	return v
+	fallback := strings.Map(func(r rune) rune {
+		if r >= 0x20 && r < 0x7f && r != '"' && r != '\\' {
+			return r
+		}
+		return '_'
+	}, filename)
+	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + extValue(filename)
 }
 
 // extValue percent-encodes s as an RFC 5987 ext-value: every byte outside attr-char is escaped.
@@ -266,15 +268,6 @@ func extValue(s string) string {
 		fmt.Fprintf(&b, "%%%02X", c)
 	}
 	return b.String()
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // Attrs returns the stored object's size and content type, or ErrNotExist.

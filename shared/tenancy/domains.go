@@ -22,9 +22,13 @@ import (
 
 // Errors of custom domains.
 var (
-	// ErrDomainTaken means some organization (perhaps the caller's) already claimed the domain; which one is
-	// not told.
+	// ErrDomainTaken means another organization has verified the domain, so no other claim on it may be made
+	// or verified; which organization is not told.
 	ErrDomainTaken = errors.New("domain taken")
+	// ErrDomainClaimed means the organization itself claims the domain already (pending or verified).
+	ErrDomainClaimed = errors.New("domain claimed already")
+	// ErrClaimExpired means a pending claim outlived its time to verify; a new claim starts again.
+	ErrClaimExpired = errors.New("domain claim expired")
 	// ErrTooManyDomains means the organization has MaxDomains domains already.
 	ErrTooManyDomains = errors.New("too many domains")
 )
@@ -39,15 +43,50 @@ const ChallengePrefix = "_hyperscale-challenge."
 // DefaultLookupTimeout bounds one DNS lookup of a verification.
 const DefaultLookupTimeout = 5 * time.Second
 
+// DefaultClaimTTL is how long a pending claim may be verified, unless DomainConfig says otherwise.
+const DefaultClaimTTL = 7 * 24 * time.Hour
+
+// Claim states, as Domain.Status shows them.
+const (
+	// ClaimPending is a claim that may still be verified.
+	ClaimPending = "pending"
+	// ClaimVerified is a claim whose DNS record was found: the organization's domain, for good.
+	ClaimVerified = "verified"
+	// ClaimExpired is a pending claim past its expiry: it can no longer be verified and lists no more.
+	ClaimExpired = "expired"
+)
+
+// DomainConfig is the custom-domain part of a function's configuration.
+type DomainConfig struct {
+	// ClaimTTL is how long after a claim its DNS record may be verified. A pending claim past it is dead: it
+	// cannot be verified, lists no more and counts toward no limit.
+	ClaimTTL time.Duration `env:"DOMAIN_CLAIM_TTL, default=168h"`
+}
+
+// MaxClaimTTL bounds DomainConfig.ClaimTTL: a claim that waits longer than this holds a name nobody proved.
+const MaxClaimTTL = 90 * 24 * time.Hour
+
+// Validate reports a claim lifetime outside (0, MaxClaimTTL].
+func (c DomainConfig) Validate() error {
+	if c.ClaimTTL <= 0 || c.ClaimTTL > MaxClaimTTL {
+		return fmt.Errorf("DOMAIN_CLAIM_TTL %s is outside (0s, %s]", c.ClaimTTL, MaxClaimTTL)
+	}
+	return nil
+}
+
 // PlatformDomains are the platform's own names: no organization may claim them or a name under them.
 var PlatformDomains = []string{"hyperscale.app", "localhost"}
 
 // Domain is an organization's custom domain as the API shows it.
 type Domain struct {
-	ID           uuid.UUID    `json:"id"`
-	Domain       string       `json:"domain"`
-	Verified     bool         `json:"verified"`
-	VerifiedAt   *time.Time   `json:"verified_at"`
+	ID         uuid.UUID  `json:"id"`
+	Domain     string     `json:"domain"`
+	Verified   bool       `json:"verified"`
+	VerifiedAt *time.Time `json:"verified_at"`
+	// Status is ClaimPending, ClaimVerified or ClaimExpired.
+	Status string `json:"status"`
+	// ExpiresAt is when a pending claim lapses; nil once verified, since a verified domain does not expire.
+	ExpiresAt    *time.Time   `json:"expires_at"`
 	Verification Verification `json:"verification"`
 	CreatedAt    time.Time    `json:"created_at"`
 }
@@ -117,7 +156,7 @@ func normalizeDomain(name string, reserved []string) (domain, msg string) {
 			return d, "is a domain of the platform itself"
 		}
 	}
-	return d, ""
+	return d, ownershipProblem(d)
 }
 
 // TXTResolver looks up DNS TXT records; *net.Resolver is one.
@@ -125,13 +164,14 @@ type TXTResolver interface {
 	LookupTXT(ctx context.Context, name string) ([]string, error)
 }
 
-// Domains is the store of organizations' custom domains. Domains are unique across organizations, so they live
-// in the directory; their activity and events go to the owning organization's tenant store.
+// Domains is the store of organizations' custom domains. A verified domain is unique across organizations, so
+// claims live in the directory; their activity and events go to the owning organization's tenant store.
 type Domains struct {
 	dir      *db.Directory
 	tenants  *db.Tenants
 	resolver TXTResolver
 	timeout  time.Duration
+	claimTTL time.Duration
 	reserved []string
 	log      *slog.Logger
 }
@@ -152,22 +192,46 @@ func NewDomains(dir *db.Directory, tenants *db.Tenants, resolver TXTResolver, lo
 			all = append(all, r)
 		}
 	}
-	return &Domains{dir: dir, tenants: tenants, resolver: resolver, timeout: DefaultLookupTimeout, reserved: all, log: log}
+	return &Domains{dir: dir, tenants: tenants, resolver: resolver, timeout: DefaultLookupTimeout, claimTTL: DefaultClaimTTL,
+		reserved: all, log: log}
 }
 
-const domainColumns = `id, domain, verification_token, created_at, verified_at`
+// WithConfig returns a copy of s whose new claims live as long as cfg says; cfg is validated already.
+func (s *Domains) WithConfig(cfg DomainConfig) *Domains {
+	c := *s
+	c.claimTTL = cfg.ClaimTTL
+	return &c
+}
+
+// domainColumns read a claim with its state, computed against the transaction's clock, the same clock that
+// decides whether a claim may still be verified.
+const domainColumns = `id, domain, verification_token, created_at, verified_at, expires_at,
+	CASE WHEN verified_at IS NOT NULL THEN 'verified' WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END`
+
+// liveClaim is the condition of a claim that counts: verified, or pending and not expired.
+const liveClaim = `(verified_at IS NOT NULL OR expires_at > now())`
 
 func scanDomain(row pgx.Row) (Domain, error) {
-	var d Domain
-	err := row.Scan(&d.ID, &d.Domain, &d.Verification.Value, &d.CreatedAt, &d.VerifiedAt)
+	var (
+		d       Domain
+		expires time.Time
+	)
+	err := row.Scan(&d.ID, &d.Domain, &d.Verification.Value, &d.CreatedAt, &d.VerifiedAt, &expires, &d.Status)
 	d.Verified = d.VerifiedAt != nil
+	if !d.Verified {
+		d.ExpiresAt = &expires
+	}
 	d.Verification.Type = "TXT"
 	d.Verification.Name = ChallengePrefix + d.Domain
 	return d, err
 }
 
-// Add claims a domain for tenantID on behalf of actorID, with a fresh verification token. A domain any
-// organization has claimed is ErrDomainTaken; an organization with MaxDomains domains gets ErrTooManyDomains.
+// Add claims a domain for tenantID on behalf of actorID, with a fresh verification token, pending until
+// verified or until the claim lifetime passes. Other organizations' pending claims on the name do not stand in
+// the way; one that verified it does: ErrDomainTaken. A name the organization claims already is
+// ErrDomainClaimed, unless that claim expired, in which case the new claim replaces it. An organization with
+// MaxDomains live claims gets ErrTooManyDomains. A public suffix, or a public email provider's domain or a
+// name under it, is refused as invalid input.
 func (s *Domains) Add(ctx context.Context, tenantID, actorID uuid.UUID, in DomainInput) (Domain, error) {
 	name, msg := normalizeDomain(in.Domain, s.reserved)
 	if msg != "" {
@@ -178,7 +242,9 @@ func (s *Domains) Add(ctx context.Context, tenantID, actorID uuid.UUID, in Domai
 		return Domain{}, fmt.Errorf("add domain: %w", err)
 	}
 	var d Domain
-	err = s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
+	// The claim is the organization's own business but for one question, whether another organization has
+	// verified the name, which makes this a platform entry: the answer is a yes or no, never whose it is.
+	err = s.dir.Platform(ctx, db.EntryDomainClaim, func(tx pgx.Tx) error {
 		// The organization's row is the lock that makes count-then-insert hold against concurrent additions;
 		// NO KEY UPDATE does not wait for inserts that merely reference the organization. The count is its own
 		// statement: under READ COMMITTED only a statement begun after the lock was granted sees the domains
@@ -187,16 +253,31 @@ func (s *Domains) Add(ctx context.Context, tenantID, actorID uuid.UUID, in Domai
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM directory.tenants WHERE id = $1 FOR NO KEY UPDATE`, tenantID).Scan(&n); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM directory.domains WHERE tenant_id = $1`, tenantID).Scan(&n); err != nil {
+		// The organization's own expired claim on the name is dead; the new claim takes its place.
+		if _, err := tx.Exec(ctx, `DELETE FROM directory.domains WHERE tenant_id = $1 AND domain = $2
+			AND verified_at IS NULL AND expires_at <= now()`, tenantID, name); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM directory.domains WHERE tenant_id = $1 AND `+liveClaim, tenantID).Scan(&n); err != nil {
 			return err
 		}
 		if n >= MaxDomains {
 			return ErrTooManyDomains
 		}
-		d, err = scanDomain(tx.QueryRow(ctx, `INSERT INTO directory.domains (id, tenant_id, domain, verification_token)
-			VALUES ($1, $2, $3, $4) RETURNING `+domainColumns, id, tenantID, name, rand.Text()))
-		if errors.Is(db.Classify(err), db.ErrConflict) {
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM directory.domains WHERE domain = $1 AND tenant_id <> $2
+			AND verified_at IS NOT NULL)`, name, tenantID).Scan(&taken); err != nil {
+			return err
+		}
+		if taken {
 			return ErrDomainTaken
+		}
+		// A verification racing this claim may still win; the claim then stays pending and can never verify.
+		d, err = scanDomain(tx.QueryRow(ctx, `INSERT INTO directory.domains (id, tenant_id, domain, verification_token, expires_at)
+			VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING `+domainColumns,
+			id, tenantID, name, rand.Text(), s.claimTTL.Seconds()))
+		if errors.Is(db.Classify(err), db.ErrConflict) {
+			return ErrDomainClaimed
 		}
 		return err
 	})
@@ -217,11 +298,13 @@ func (s *Domains) Add(ctx context.Context, tenantID, actorID uuid.UUID, in Domai
 	return d, nil
 }
 
-// List returns tenantID's domains, oldest first (at most MaxDomains, so there is no paging).
+// List returns tenantID's live claims, verified and pending, oldest first (at most MaxDomains, so there is no
+// paging). Expired claims are left out; Get still finds one by its id.
 func (s *Domains) List(ctx context.Context, tenantID uuid.UUID) ([]Domain, error) {
 	items := []Domain{}
 	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+domainColumns+` FROM directory.domains WHERE tenant_id = $1 ORDER BY id`, tenantID)
+		rows, err := tx.Query(ctx, `SELECT `+domainColumns+` FROM directory.domains WHERE tenant_id = $1 AND `+liveClaim+`
+			ORDER BY id`, tenantID)
 		if err != nil {
 			return err
 		}
@@ -271,7 +354,8 @@ func (s *Domains) Remove(ctx context.Context, tenantID, actorID, id uuid.UUID) e
 
 // Verify looks the domain's verification record up in DNS and marks the domain verified when one of the TXT
 // values at its challenge name equals its token; otherwise it returns a *VerificationError. A domain verified
-// already is returned as it is, without a lookup.
+// already is returned as it is, without a lookup. An expired claim is ErrClaimExpired, without a lookup; a claim
+// whose record is found on a name another organization verified first is ErrDomainTaken.
 func (s *Domains) Verify(ctx context.Context, tenantID, actorID, id uuid.UUID) (Domain, error) {
 	d, err := s.Get(ctx, tenantID, id)
 	if err != nil {
@@ -280,23 +364,34 @@ func (s *Domains) Verify(ctx context.Context, tenantID, actorID, id uuid.UUID) (
 	if d.Verified {
 		return d, nil
 	}
+	if d.Status == ClaimExpired {
+		return Domain{}, fmt.Errorf("verify domain %s: %w", d.Domain, ErrClaimExpired)
+	}
 	// The lookup runs outside any transaction: no row is locked while DNS answers.
 	if err := s.lookup(ctx, d.Verification); err != nil {
 		return Domain{}, fmt.Errorf("verify domain %s: %w", d.Domain, err)
 	}
 	var changed bool
 	err = s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		// The partial unique index on verified names decides between organizations: the first to commit its
+		// verification wins and every later one breaks the index, without reading any other claim.
 		v, err := scanDomain(tx.QueryRow(ctx, `UPDATE directory.domains SET verified_at = now()
-			WHERE tenant_id = $1 AND id = $2 AND verified_at IS NULL RETURNING `+domainColumns, tenantID, id))
-		if err == nil {
+			WHERE tenant_id = $1 AND id = $2 AND verified_at IS NULL AND expires_at > now() RETURNING `+domainColumns, tenantID, id))
+		switch {
+		case err == nil:
 			d, changed = v, true
 			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
+		case errors.Is(db.Classify(err), db.ErrConflict):
+			return ErrDomainTaken
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
-		// A concurrent verification won, or the domain was removed meanwhile.
+		// A concurrent verification of the organization's own won, the claim expired during the lookup, or it
+		// was removed meanwhile.
 		d, err = scanDomain(tx.QueryRow(ctx, `SELECT `+domainColumns+` FROM directory.domains WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+		if err == nil && d.Status == ClaimExpired {
+			return ErrClaimExpired
+		}
 		return err
 	})
 	if err != nil {

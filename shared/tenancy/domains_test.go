@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
@@ -22,12 +23,17 @@ type fakeDNS struct {
 	records map[string][]string
 	err     error
 	lookups []string
+	// during runs inside a lookup, as whatever may happen while DNS answers.
+	during func()
 }
 
 func (f *fakeDNS) LookupTXT(_ context.Context, name string) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lookups = append(f.lookups, name)
+	if f.during != nil {
+		f.during()
+	}
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -61,6 +67,12 @@ func TestDomainValidation(t *testing.T) {
 		{"hyperscale.app.acme.com", "hyperscale.app.acme.com"},
 		{"notlocalhost.com", "notlocalhost.com"},
 		{strings.Repeat("a", 63) + ".com", strings.Repeat("a", 63) + ".com"},
+		// Names that merely resemble a provider's, or lie under a private public suffix, are anyone's.
+		{"gmail.acme.com", "gmail.acme.com"},
+		{"notgmail.com", "notgmail.com"},
+		{"gmx-group.com", "gmx-group.com"},
+		{"yahoo.acme.com", "yahoo.acme.com"},
+		{"acme.github.io", "acme.github.io"},
 
 		{"", ""},
 		{"   ", ""},
@@ -90,6 +102,34 @@ func TestDomainValidation(t *testing.T) {
 		{"bücher.example", ""},
 		{strings.Repeat("a", 64) + ".com", ""},
 		{strings.Repeat("abcdefghi.", 26) + "com", ""},
+		// Public suffixes belong to no one.
+		{"co.uk", ""},
+		{"com.au", ""},
+		{"github.io", ""},
+		// Public email providers, their subdomains and, for brands listed as brand.*, any of their suffixes.
+		{"gmail.com", ""},
+		{"GMail.com.", ""},
+		{"mail.gmail.com", ""},
+		{"googlemail.com", ""},
+		{"outlook.com", ""},
+		{"outlook.fr", ""},
+		{"hotmail.co.uk", ""},
+		{"live.com", ""},
+		{"yahoo.com", ""},
+		{"yahoo.co.jp", ""},
+		{"icloud.com", ""},
+		{"me.com", ""},
+		{"aol.com", ""},
+		{"proton.me", ""},
+		{"protonmail.com", ""},
+		{"gmx.de", ""},
+		{"gmx.net", ""},
+		{"mx.gmx.co.uk", ""},
+		{"mail.ru", ""},
+		{"yandex.ru", ""},
+		{"yandex.com.tr", ""},
+		{"qq.com", ""},
+		{"163.com", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -132,7 +172,10 @@ func TestDomainLifecycle(t *testing.T) {
 	if err != nil || other.Verification.Value == v.Value {
 		t.Fatalf("second domain %+v, %v; want its own token", other, err)
 	}
-	if l, err := s.List(ctx, org); err != nil || len(l) != 2 || l[0] != dom || l[1].ID != other.ID {
+	if dom.Status != tenancy.ClaimPending || dom.ExpiresAt == nil || dom.ExpiresAt.Sub(dom.CreatedAt) != tenancy.DefaultClaimTTL {
+		t.Fatalf("added %+v; want a pending claim expiring after %s", dom, tenancy.DefaultClaimTTL)
+	}
+	if l, err := s.List(ctx, org); err != nil || len(l) != 2 || l[0].ID != dom.ID || l[0].Verification != v || l[1].ID != other.ID {
 		t.Fatalf("List = %+v, %v; want both, oldest first", l, err)
 	}
 
@@ -159,7 +202,8 @@ func TestDomainLifecycle(t *testing.T) {
 
 	dns.set(v.Name, "unrelated", ` "`+v.Value+`" `)
 	verified, err := s.Verify(ctx, org, actor, dom.ID)
-	if err != nil || !verified.Verified || verified.VerifiedAt == nil || verified.ID != dom.ID || verified.Verification != v {
+	if err != nil || !verified.Verified || verified.VerifiedAt == nil || verified.ID != dom.ID || verified.Verification != v ||
+		verified.Status != tenancy.ClaimVerified || verified.ExpiresAt != nil {
 		t.Fatalf("Verify = %+v, %v", verified, err)
 	}
 	// Verifying again answers the domain without asking DNS or recording anything.
@@ -212,32 +256,231 @@ func TestDomainLifecycle(t *testing.T) {
 	}
 }
 
-func TestDomainTaken(t *testing.T) {
+// Pending claims do not block one another; the first verification takes the name, for good.
+func TestDomainClaimsFirstVerificationWins(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	dns := &fakeDNS{}
+	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, dns, errorLog(t))
+	a, b, c := newOrg(t, d, "alpha"), newOrg(t, d, "bravo"), newOrg(t, d, "charlie")
+	claimA, err := s.Add(ctx, a, uuid.New(), tenancy.DomainInput{Domain: "shared.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimB, err := s.Add(ctx, b, uuid.New(), tenancy.DomainInput{Domain: "SHARED.example."})
+	if err != nil || claimB.Domain != "shared.example" || claimB.Verification.Value == claimA.Verification.Value {
+		t.Fatalf("B's claim beside A's pending one: %+v, %v; want its own pending claim", claimB, err)
+	}
+	if _, err := s.Add(ctx, a, uuid.New(), tenancy.DomainInput{Domain: "shared.example"}); !errors.Is(err, tenancy.ErrDomainClaimed) {
+		t.Fatalf("A claiming its own name again: %v, want ErrDomainClaimed", err)
+	}
+	// Each organization lists only its own claim, with its own token.
+	for o, want := range map[uuid.UUID]tenancy.Domain{a: claimA, b: claimB} {
+		if l, err := s.List(ctx, o); err != nil || len(l) != 1 || l[0].ID != want.ID || l[0].Verification != want.Verification {
+			t.Fatalf("%s lists %+v, %v; want only %+v", o, l, err, want)
+		}
+	}
+
+	// Both publish their token; A verifies first.
+	dns.set(claimA.Verification.Name, claimA.Verification.Value, claimB.Verification.Value)
+	if v, err := s.Verify(ctx, a, uuid.New(), claimA.ID); err != nil || !v.Verified {
+		t.Fatalf("A's verification: %+v, %v", v, err)
+	}
+	if _, err := s.Verify(ctx, b, uuid.New(), claimB.ID); !errors.Is(err, tenancy.ErrDomainTaken) || strings.Contains(err.Error(), a.String()) {
+		t.Fatalf("B's verification after A's: %v, want ErrDomainTaken naming no one", err)
+	}
+	if got, err := s.Get(ctx, b, claimB.ID); err != nil || got.Verified || got.Status != tenancy.ClaimPending {
+		t.Fatalf("B's claim after its refused verification: %+v, %v; want it pending", got, err)
+	}
+	if _, err := s.Add(ctx, c, uuid.New(), tenancy.DomainInput{Domain: "shared.example"}); !errors.Is(err, tenancy.ErrDomainTaken) {
+		t.Fatalf("C's claim on the verified name: %v, want ErrDomainTaken", err)
+	}
+	if _, err := s.Add(ctx, c, uuid.New(), tenancy.DomainInput{Domain: "eu.shared.example"}); err != nil {
+		t.Fatalf("C's claim on a name under the verified one: %v; DNS proof is per name", err)
+	}
+	if l, err := s.List(ctx, c); err != nil || len(l) != 1 || l[0].Domain != "eu.shared.example" {
+		t.Fatalf("C lists %+v (%v) after its refused claim", l, err)
+	}
+	if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1 AND type <> 'tenant.domain_added'`, b); n != 0 {
+		t.Fatalf("B's refused verification emitted %d events", n)
+	}
+	if n := count(t, d.Owner, `SELECT count(*) FROM directory.domains WHERE domain = 'shared.example' AND verified_at IS NOT NULL`); n != 1 {
+		t.Fatalf("%d verified claims on the name, want 1", n)
+	}
+
+	// Once A lets the name go, B's pending claim may verify after all.
+	if err := s.Remove(ctx, a, uuid.New(), claimA.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Verify(ctx, b, uuid.New(), claimB.ID); err != nil || !v.Verified {
+		t.Fatalf("B's verification once A removed its domain: %+v, %v", v, err)
+	}
+
+	if _, err := s.Add(ctx, uuid.New(), uuid.New(), tenancy.DomainInput{Domain: "ghost.example"}); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("claim for an organization that does not exist: %v, want not found", err)
+	}
+}
+
+// Verifications racing on one name: exactly one organization gets it.
+func TestDomainConcurrentVerifications(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	dns := &fakeDNS{}
+	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, dns, errorLog(t))
+	const n = 6
+	orgs, claims := make([]uuid.UUID, n), make([]tenancy.Domain, n)
+	var tokens []string
+	for i := range n {
+		orgs[i] = newOrg(t, d, fmt.Sprintf("racer-%d", i))
+		c, err := s.Add(ctx, orgs[i], uuid.New(), tenancy.DomainInput{Domain: "race.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims[i] = c
+		tokens = append(tokens, c.Verification.Value)
+	}
+	dns.set(claims[0].Verification.Name, tokens...)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = s.Verify(ctx, orgs[i], uuid.New(), claims[i].ID) })
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, tenancy.ErrDomainTaken):
+			t.Errorf("verification %d: %v, want nil or ErrDomainTaken", i, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d verifications succeeded, want exactly 1", won)
+	}
+}
+
+// A pending claim lapses: it cannot be verified, lists no more, counts toward no limit, and the organization
+// may claim the name afresh. A verified claim never lapses.
+func TestDomainClaimExpiry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	dns := &fakeDNS{}
+	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, dns, errorLog(t)).WithConfig(tenancy.DomainConfig{ClaimTTL: time.Hour})
+	org, other := newOrg(t, d, "acme"), newOrg(t, d, "other")
+	claim, err := s.Add(ctx, org, uuid.New(), tenancy.DomainInput{Domain: "old.example"})
+	if err != nil || claim.ExpiresAt == nil || claim.ExpiresAt.Sub(claim.CreatedAt) != time.Hour {
+		t.Fatalf("claim %+v, %v; want one expiring after the configured hour", claim, err)
+	}
+	kept, err := s.Add(ctx, org, uuid.New(), tenancy.DomainInput{Domain: "kept.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns.set(kept.Verification.Name, kept.Verification.Value)
+	if _, err := s.Verify(ctx, org, uuid.New(), kept.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Both claims' time runs out; only the pending one lapses.
+	if _, err := d.Owner.Exec(ctx, `UPDATE directory.domains SET expires_at = now() - interval '1 second' WHERE tenant_id = $1`, org); err != nil {
+		t.Fatal(err)
+	}
+	dns.set(claim.Verification.Name, claim.Verification.Value) // the record is there: only the expiry refuses
+	lookups := len(dns.lookups)
+	if _, err := s.Verify(ctx, org, uuid.New(), claim.ID); !errors.Is(err, tenancy.ErrClaimExpired) {
+		t.Fatalf("verifying an expired claim: %v, want ErrClaimExpired", err)
+	}
+	if len(dns.lookups) != lookups {
+		t.Fatal("an expired claim was looked up in DNS")
+	}
+	if got, err := s.Get(ctx, org, claim.ID); err != nil || got.Verified || got.Status != tenancy.ClaimExpired {
+		t.Fatalf("the expired claim reads %+v, %v", got, err)
+	}
+	if got, err := s.Get(ctx, org, kept.ID); err != nil || got.Status != tenancy.ClaimVerified {
+		t.Fatalf("the verified domain reads %+v, %v; want it verified still", got, err)
+	}
+	if l, err := s.List(ctx, org); err != nil || len(l) != 1 || l[0].ID != kept.ID {
+		t.Fatalf("List = %+v, %v; want only the verified domain", l, err)
+	}
+	// Another organization's claim on the lapsed name is untouched by it.
+	if _, err := s.Add(ctx, other, uuid.New(), tenancy.DomainInput{Domain: "old.example"}); err != nil {
+		t.Fatal(err)
+	}
+	// The organization claims the name again: a new claim, with a new token, replaces the dead one.
+	again, err := s.Add(ctx, org, uuid.New(), tenancy.DomainInput{Domain: "old.example"})
+	if err != nil || again.ID == claim.ID || again.Verification.Value == claim.Verification.Value || again.Status != tenancy.ClaimPending {
+		t.Fatalf("claiming the lapsed name again: %+v, %v", again, err)
+	}
+	if _, err := s.Get(ctx, org, claim.ID); !errors.Is(err, db.ErrNotFound) {
+		t.Fatalf("the replaced claim: %v, want not found", err)
+	}
+	if n := count(t, d.Owner, `SELECT count(*) FROM directory.domains WHERE domain = 'old.example'`); n != 2 {
+		t.Fatalf("%d claims on the name, want the two live ones", n)
+	}
+}
+
+// A claim that lapses while DNS answers does not verify: the expiry is decided in the verifying statement.
+func TestDomainClaimExpiresDuringLookup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	dns := &fakeDNS{}
+	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, dns, errorLog(t))
+	org := newOrg(t, d, "acme")
+	claim, err := s.Add(ctx, org, uuid.New(), tenancy.DomainInput{Domain: "slow.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns.set(claim.Verification.Name, claim.Verification.Value)
+	dns.during = func() {
+		if _, err := d.Owner.Exec(ctx, `UPDATE directory.domains SET expires_at = now() - interval '1 second' WHERE id = $1`, claim.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := s.Verify(ctx, org, uuid.New(), claim.ID); !errors.Is(err, tenancy.ErrClaimExpired) {
+		t.Fatalf("a claim that lapsed during the lookup: %v, want ErrClaimExpired", err)
+	}
+	if got, err := s.Get(ctx, org, claim.ID); err != nil || got.Verified {
+		t.Fatalf("the claim reads %+v, %v; want it unverified", got, err)
+	}
+}
+
+// Lapsed claims count toward no limit.
+func TestDomainLimitCountsLiveClaims(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
 	s := tenancy.NewDomains(d.DB.Directory, d.DB.Tenants, &fakeDNS{}, errorLog(t))
-	a, b := newOrg(t, d, "alpha"), newOrg(t, d, "bravo")
-	if _, err := s.Add(ctx, a, uuid.New(), tenancy.DomainInput{Domain: "shared.example"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name   string
-		org    uuid.UUID
-		domain string
-	}{{"by another organization", b, "shared.example"}, {"in other case", b, "SHARED.example."}, {"by the same organization", a, "shared.example"}} {
-		if _, err := s.Add(ctx, tc.org, uuid.New(), tenancy.DomainInput{Domain: tc.domain}); !errors.Is(err, tenancy.ErrDomainTaken) {
-			t.Fatalf("claimed %s: %v, want ErrDomainTaken", tc.name, err)
+	org := newOrg(t, d, "acme")
+	for i := range tenancy.MaxDomains {
+		if _, err := s.Add(ctx, org, uuid.New(), tenancy.DomainInput{Domain: fmt.Sprintf("d%d.acme.example", i)}); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if l, err := s.List(ctx, b); err != nil || len(l) != 0 {
-		t.Fatalf("B lists %+v (%v) after its refused claims", l, err)
+	if _, err := s.Add(ctx, org, uuid.New(), tenancy.DomainInput{Domain: "one-more.example"}); !errors.Is(err, tenancy.ErrTooManyDomains) {
+		t.Fatalf("claim over the limit: %v, want ErrTooManyDomains", err)
 	}
-	if n := count(t, d.Owner, `SELECT count(*) FROM tenant.outbox WHERE tenant_id = $1`, b); n != 0 {
-		t.Fatalf("refused claims emitted %d events", n)
+	if _, err := d.Owner.Exec(ctx, `UPDATE directory.domains SET expires_at = now() - interval '1 second'
+		WHERE tenant_id = $1 AND domain = 'd0.acme.example'`, org); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.Add(ctx, uuid.New(), uuid.New(), tenancy.DomainInput{Domain: "ghost.example"}); !errors.Is(err, db.ErrNotFound) {
-		t.Fatalf("claim for an organization that does not exist: %v, want not found", err)
+	if _, err := s.Add(ctx, org, uuid.New(), tenancy.DomainInput{Domain: "one-more.example"}); err != nil {
+		t.Fatalf("claim once one lapsed: %v", err)
+	}
+}
+
+func TestDomainConfigValidate(t *testing.T) {
+	t.Parallel()
+	for ttl, ok := range map[time.Duration]bool{
+		time.Minute: true, tenancy.DefaultClaimTTL: true, tenancy.MaxClaimTTL: true,
+		0: false, -time.Hour: false, tenancy.MaxClaimTTL + time.Second: false,
+	} {
+		err := tenancy.DomainConfig{ClaimTTL: ttl}.Validate()
+		if (err == nil) != ok || (err != nil && !strings.Contains(err.Error(), "DOMAIN_CLAIM_TTL")) {
+			t.Errorf("Validate(%s) = %v, want ok=%t", ttl, err, ok)
+		}
 	}
 }
 

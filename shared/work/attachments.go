@@ -72,7 +72,8 @@ type AttachmentInput struct {
 const MaxFilenameLength = 255
 
 // Validate normalises the content type and reports every failing field. A filename is a name, not a path: no
-// separators, no control characters, not "." or "..".
+// separators, no control characters, not "." or "..". Active content (storage.ActiveContent) fails whatever the
+// plan; which other types are accepted depends on the plan (AttachmentConfig).
 func (in *AttachmentInput) Validate() error {
 	var errs valid.Errors
 	switch n := utf8.RuneCountInString(in.Filename); {
@@ -91,8 +92,9 @@ func (in *AttachmentInput) Validate() error {
 	}
 	if ct, err := normalMediaType(in.ContentType); err != nil {
 		errs.Add("content_type", "must be a media type such as application/pdf")
-	} else {
-		in.ContentType = ct
+	} else if in.ContentType = ct; storage.ActiveContent(ct) {
+		mt, _, _ := mime.ParseMediaType(ct)
+		errs.Add("content_type", activeMessage(mt))
 	}
 	errs.Check(in.Size > 0, "size", "must be a positive number of bytes")
 	return errs.Err()
@@ -153,7 +155,7 @@ var (
 // ObjectStore is what attachments need of Cloud Storage; *storage.Bucket is the real one.
 type ObjectStore interface {
 	SignUpload(object, contentType string, maxSize int64) (storage.SignedRequest, error)
-	SignDownload(object, filename string) (storage.SignedRequest, error)
+	SignDownload(object, filename, contentType string) (storage.SignedRequest, error)
 	Attrs(ctx context.Context, object string) (storage.Attrs, error)
 	Delete(ctx context.Context, object string) error
 }
@@ -168,20 +170,23 @@ func AttachmentObject(tenantID, taskID, id uuid.UUID) string {
 }
 
 // Attachments is the store of task attachments: rows in the tenant store, content in Cloud Storage, the
-// organization's plan (for the size limit) in the directory. Like comments, attachments are visible only
-// while their task and its project are live.
+// organization's plan (for the size limit and the accepted types) in the directory. Like comments,
+// attachments are visible only while their task and its project are live.
 type Attachments struct {
 	directory *db.Directory
 	tenants   *db.Tenants
 	objects   ObjectStore
+	types     attachmentTypes
 }
 
-// NewAttachments returns the attachment store over d's handles and objects.
-func NewAttachments(d *db.DB, objects ObjectStore) *Attachments {
-	return &Attachments{directory: d.Directory, tenants: d.Tenants, objects: objects}
+// NewAttachments returns the attachment store over d's handles and objects, accepting the media types cfg
+// names per plan (the zero AttachmentConfig: the defaults). cfg is validated already, as config.Load does.
+func NewAttachments(d *db.DB, objects ObjectStore, cfg AttachmentConfig) *Attachments {
+	return &Attachments{directory: d.Directory, tenants: d.Tenants, objects: objects, types: cfg.resolve()}
 }
 
-// plan reads tenantID's plan and its attachment limit from the directory.
+// plan reads tenantID's plan and its attachment limit from the directory; the plan also decides which media
+// types are accepted (s.types).
 func (s *Attachments) plan(ctx context.Context, tenantID uuid.UUID) (string, int64, error) {
 	var plan string
 	err := s.directory.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
@@ -210,8 +215,9 @@ func scanAttachment(row pgx.Row, extra ...any) (Attachment, error) {
 	return a, err
 }
 
-// Create records a pending attachment of the live task taskID and signs the upload of its content. A declared
-// size over the plan's limit is a *TooLargeError before anything is written.
+// Create records a pending attachment of the live task taskID and signs the upload of its content, with its
+// Content-Type bound by the signature. A declared size over the plan's limit is a *TooLargeError, and a media
+// type the plan does not accept a content_type field error, before anything is written.
 func (s *Attachments) Create(ctx context.Context, tenantID, actorID, taskID uuid.UUID, in AttachmentInput) (Upload, error) {
 	if err := in.Validate(); err != nil {
 		return Upload{}, err
@@ -222,6 +228,9 @@ func (s *Attachments) Create(ctx context.Context, tenantID, actorID, taskID uuid
 	}
 	if in.Size > limit {
 		return Upload{}, &TooLargeError{Size: in.Size, Limit: limit, Plan: plan}
+	}
+	if err := s.types.check(plan, in.ContentType); err != nil {
+		return Upload{}, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -272,8 +281,9 @@ func (s *Attachments) load(ctx context.Context, tenantID, taskID, id uuid.UUID) 
 
 // Complete finishes an upload: it checks that the object exists, records its actual size and content type,
 // adds the size to the organization's storage usage, and raises attachment.added, all in one transaction. It
-// is ErrUploadMissing when nothing was uploaded, and a *TooLargeError (the object deleted) when the object is
-// over the plan's limit. Completing a complete attachment returns it unchanged, so a retry is harmless.
+// is ErrUploadMissing when nothing was uploaded, a *TooLargeError (the object deleted) when the object is over
+// the plan's limit, and a content_type field error (the object deleted) when it was stored with a type the plan
+// does not accept. Completing a complete attachment returns it unchanged, so a retry is harmless.
 func (s *Attachments) Complete(ctx context.Context, tenantID, actorID, taskID, id uuid.UUID) (Attachment, error) {
 	a, err := s.load(ctx, tenantID, taskID, id)
 	if err != nil {
@@ -304,6 +314,14 @@ func (s *Attachments) Complete(ctx context.Context, tenantID, actorID, taskID, i
 	contentType := a.ContentType
 	if ct, err := normalMediaType(attrs.ContentType); err == nil {
 		contentType = ct
+	}
+	// The signed Content-Type makes Cloud Storage store the declared type; an object stored otherwise (or a
+	// plan changed since) is refused like an oversized one.
+	if err := s.types.check(plan, contentType); err != nil {
+		if err := s.objects.Delete(ctx, a.object); err != nil {
+			return Attachment{}, fmt.Errorf("complete attachment %s: %w", id, err)
+		}
+		return Attachment{}, err
 	}
 	err = s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		var projectID uuid.UUID
@@ -349,7 +367,8 @@ func (s *Attachments) Complete(ctx context.Context, tenantID, actorID, taskID, i
 	return a, nil
 }
 
-// Get returns a complete attachment with a signed download URL; a pending one is ErrUploadIncomplete.
+// Get returns a complete attachment with a signed download URL, which makes browsers save the file and
+// serves it as a safe type (storage.SignDownload); a pending one is ErrUploadIncomplete.
 func (s *Attachments) Get(ctx context.Context, tenantID, taskID, id uuid.UUID) (Download, error) {
 	a, err := s.load(ctx, tenantID, taskID, id)
 	if err != nil {
@@ -358,7 +377,7 @@ func (s *Attachments) Get(ctx context.Context, tenantID, taskID, id uuid.UUID) (
 	if a.Status != AttachmentComplete {
 		return Download{}, ErrUploadIncomplete
 	}
-	req, err := s.objects.SignDownload(a.object, a.Filename)
+	req, err := s.objects.SignDownload(a.object, a.Filename, a.ContentType)
 	if err != nil {
 		return Download{}, fmt.Errorf("load attachment %s: %w", id, err)
 	}

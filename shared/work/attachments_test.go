@@ -58,6 +58,13 @@ func upload(t testing.TB, method, rawURL string, headers map[string]string, cont
 
 func fetch(t testing.TB, rawURL string) string {
 	t.Helper()
+	body, _ := fetchWith(t, rawURL)
+	return body
+}
+
+// fetchWith GETs rawURL, as a browser following a download link would, and returns the body and headers.
+func fetchWith(t testing.TB, rawURL string) (string, http.Header) {
+	t.Helper()
 	res, err := http.Get(rawURL)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +74,7 @@ func fetch(t testing.TB, rawURL string) string {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", rawURL, res.StatusCode, body)
 	}
-	return string(body)
+	return string(body), res.Header
 }
 
 func objectPath(t testing.TB, rawURL string) string {
@@ -84,7 +91,7 @@ func TestAttachmentLifecycle(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	bucket, fake := newBucket(t)
-	s := work.NewAttachments(d.DB, bucket)
+	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
 	usage := work.NewUsage(d.DB.Tenants)
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	actor := uuid.New()
@@ -125,14 +132,16 @@ func TestAttachmentLifecycle(t *testing.T) {
 	if err != nil || objectPath(t, dl.DownloadURL) != wantObject || !dl.ExpiresAt.After(time.Now()) {
 		t.Fatalf("get = %+v, %v", dl, err)
 	}
-	if q, _ := url.Parse(dl.DownloadURL); q.Query().Get("response-content-disposition") != "attachment; filename=notes.txt" {
-		t.Fatalf("download URL %s does not make browsers save the file as notes.txt", dl.DownloadURL)
+	const disposition = `attachment; filename="notes.txt"; filename*=UTF-8''notes.txt`
+	if q, _ := url.Parse(dl.DownloadURL); q.Query().Get("response-content-disposition") != disposition ||
+		q.Query().Get("response-content-type") != "text/plain; charset=UTF-8" {
+		t.Fatalf("download URL %s does not make browsers save the file as notes.txt of its safe type", dl.DownloadURL)
 	}
-	if body := fetch(t, dl.DownloadURL); body != "hello world" {
-		t.Fatalf("downloaded %q", body)
+	if body, h := fetchWith(t, dl.DownloadURL); body != "hello world" || h.Get("Content-Disposition") != disposition {
+		t.Fatalf("downloaded %q with %v", body, h)
 	}
 
-	second, err := s.Create(ctx, lt.tenant, actor, lt.task, work.AttachmentInput{Filename: "b.bin", ContentType: "application/octet-stream", Size: 5})
+	second, err := s.Create(ctx, lt.tenant, actor, lt.task, work.AttachmentInput{Filename: "b.zip", ContentType: "application/zip", Size: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +204,7 @@ func TestAttachmentValidation(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
 	bucket, _ := newBucket(t)
-	s := work.NewAttachments(d.DB, bucket)
+	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	ok := work.AttachmentInput{Filename: "a.pdf", ContentType: "application/pdf", Size: 1}
 	tests := []struct {
@@ -252,7 +261,7 @@ func TestAttachmentPlanLimits(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	bucket, fake := newBucket(t)
-	s := work.NewAttachments(d.DB, bucket)
+	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
 	free := newLiveTask(t, d, uuid.New(), "free")
 	pro := newLiveTask(t, d, uuid.New(), "pro")
 	unknown := newLiveTask(t, d, uuid.New(), "legacy-gold")
@@ -282,12 +291,12 @@ func TestAttachmentPlanLimits(t *testing.T) {
 
 	// A client that declares a small file and uploads a big one.
 	actor := uuid.New()
-	up, err := s.Create(ctx, free.tenant, actor, free.task, work.AttachmentInput{Filename: "small.bin", ContentType: "application/octet-stream", Size: 10})
+	up, err := s.Create(ctx, free.tenant, actor, free.task, work.AttachmentInput{Filename: "small.zip", ContentType: "application/zip", Size: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	object := work.AttachmentObject(free.tenant, free.task, up.ID)
-	fake.Put(object, "application/octet-stream", make([]byte, 10<<20+1))
+	fake.Put(object, "application/zip", make([]byte, 10<<20+1))
 	var tl *work.TooLargeError
 	if _, err := s.Complete(ctx, free.tenant, actor, free.task, up.ID); !errors.As(err, &tl) || tl.Size != 10<<20+1 {
 		t.Fatalf("completing an oversized upload: %v, want a TooLargeError", err)
@@ -309,7 +318,7 @@ func TestAttachmentDeleteRights(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	bucket, _ := newBucket(t)
-	s := work.NewAttachments(d.DB, bucket)
+	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	uploader := uuid.New()
 	var ids []uuid.UUID
@@ -337,7 +346,7 @@ func TestAttachmentsFollowTheirTask(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	bucket, _ := newBucket(t)
-	s := work.NewAttachments(d.DB, bucket)
+	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	actor := uuid.New()
 	up, err := s.Create(ctx, lt.tenant, actor, lt.task, work.AttachmentInput{Filename: "f.txt", ContentType: "text/plain", Size: 2})
@@ -392,7 +401,7 @@ var _ = isolation.Register(isolation.Case[*attachmentsFixture]{
 	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *attachmentsFixture {
 		ctx := context.Background()
 		bucket, fake := newBucket(t)
-		f := &attachmentsFixture{Tenants: isolation.NewTenants(), s: work.NewAttachments(w.DB, bucket), usage: work.NewUsage(w.DB.Tenants),
+		f := &attachmentsFixture{Tenants: isolation.NewTenants(), s: work.NewAttachments(w.DB, bucket, work.AttachmentConfig{}), usage: work.NewUsage(w.DB.Tenants),
 			fake: fake, actor: uuid.New()}
 		for _, side := range []isolation.Side{isolation.A, isolation.B} {
 			f.task[side] = newLiveTask(t, d, f.Tenant(side), "free")
@@ -532,7 +541,7 @@ func TestStorageUsageIsExactUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
 	bucket, fake := newBucket(t)
-	s := work.NewAttachments(d.DB, bucket)
+	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	actor := uuid.New()
 	var ids []uuid.UUID

@@ -72,7 +72,7 @@ func BenchmarkCommentsList(b *testing.B) {
 func BenchmarkAttachmentsList(b *testing.B) {
 	d, lt, _, ids := benchTaskChildren(b, 2000)
 	bucket, _ := newBucket(b)
-	s := work.NewAttachments(d.DB, bucket)
+	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
