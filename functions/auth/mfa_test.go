@@ -111,8 +111,11 @@ func TestTOTPLogin(t *testing.T) {
 	tick(f, 1)
 	c := code(t, f, secret)
 	res := servicetest.Expect(t, servicetest.Do(t, h, loginMFA(tok, c)), http.StatusOK)
-	if p := principalOf(t, f, res); p != ada {
-		t.Fatalf("principal %+v, want %+v", p, ada)
+	// The session records that it passed the second factor.
+	want := ada
+	want.AMR = "pwd mfa"
+	if p := principalOf(t, f, res); p != want {
+		t.Fatalf("principal %+v, want %+v", p, want)
 	}
 	// The token works once, and the code cannot be replayed with a new one.
 	servicetest.ExpectProblem(t, servicetest.Do(t, h, loginMFA(tok, c)), http.StatusUnauthorized, "invalid_mfa_token")
