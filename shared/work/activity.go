@@ -78,9 +78,7 @@ func ParseActivityQuery(v url.Values) (ActivityQuery, error) {
 		dst  *uuid.UUID
 	}{{"entity_id", &q.EntityID}, {"actor", &q.ActorID}} {
 		if s := v.Get(p.name); s != "" {
-			id, err := uuid.Parse(s)
-			errs.Check(err == nil && id != uuid.Nil, p.name, "must be a UUID")
-			*p.dst = id
+			*p.dst = errs.CheckID(p.name, s)
 		}
 	}
 	for _, p := range []struct {

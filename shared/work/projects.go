@@ -97,6 +97,7 @@ func (in *ProjectInput) Validate() error {
 	errs.Check(utf8.RuneCountInString(in.Description) <= MaxDescriptionLength, "description", fmt.Sprintf("must be at most %d characters", MaxDescriptionLength))
 	// PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 rather than a driver error.
 	errs.Check(!strings.ContainsRune(in.Name, 0), "name", "must not contain NUL characters")
+	errs.CheckDisplayText("name", in.Name)
 	errs.Check(!strings.ContainsRune(in.Description, 0), "description", "must not contain NUL characters")
 	if in.Status != nil {
 		errs.Check(slices.Contains(ProjectStatuses, *in.Status), "status", "must be one of "+strings.Join(ProjectStatuses, ", "))
@@ -258,9 +259,7 @@ func ParseProjectQuery(v url.Values) (ProjectQuery, error) {
 		errs.Add("archived", "must be true or false")
 	}
 	if s := v.Get("member"); s != "" {
-		id, err := uuid.Parse(s)
-		errs.Check(err == nil && id != uuid.Nil, "member", "must be an identity id (UUID)")
-		q.Member = id
+		q.Member = errs.CheckID("member", s)
 	}
 	if s := strings.TrimSpace(v.Get("q")); s != "" {
 		q.Search = s
@@ -883,8 +882,7 @@ func (s *ProjectMembers) List(ctx context.Context, tenantID, projectID uuid.UUID
 // there is ErrAlreadyProjectMember.
 func (s *ProjectMembers) Add(ctx context.Context, tenantID, actorID uuid.UUID, actorOrgRole string, projectID uuid.UUID, in ProjectMemberInput) (ProjectMember, error) {
 	var errs valid.Errors
-	identityID, err := uuid.Parse(in.IdentityID)
-	errs.Check(err == nil && identityID != uuid.Nil, "identity_id", "must be an identity id (UUID)")
+	identityID := errs.CheckID("identity_id", in.IdentityID)
 	checkProjectRole(&errs, in.Role)
 	if err := errs.Err(); err != nil {
 		return ProjectMember{}, err
@@ -893,7 +891,7 @@ func (s *ProjectMembers) Add(ctx context.Context, tenantID, actorID uuid.UUID, a
 		return ProjectMember{}, fmt.Errorf("add member to project %s: %w", projectID, err)
 	}
 	m := ProjectMember{ProjectID: projectID, IdentityID: identityID, Role: in.Role}
-	err = s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		l, err := lockProject(ctx, tx, tenantID, projectID, actorID)
 		if err != nil {
 			return err

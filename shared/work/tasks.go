@@ -51,6 +51,11 @@ const (
 	MaxLabelLength           = 50
 )
 
+// MaxTaskPosition bounds a position a client gives, either sign. A new task goes one after the last, so a huge
+// position would make every later one equal to it (1e308+1 is 1e308); within a billion, float64 still halves
+// the gap between two neighbours some twenty times when a task is dragged between them.
+const MaxTaskPosition = 1e9
+
 // Task orderings a list may ask for; a "-" prefix reverses one. DefaultTaskOrder is newest first.
 const (
 	OrderCreated     = "created"
@@ -222,6 +227,7 @@ func (p TaskPatch) validate() (taskChange, error) {
 		errs.Check(utf8.RuneCountInString(t) <= MaxTaskTitleLength, "title", fmt.Sprintf("must be at most %d characters", MaxTaskTitleLength))
 		// PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 rather than a driver error.
 		errs.Check(!strings.ContainsRune(t, 0), "title", "must not contain NUL characters")
+		errs.CheckDisplayText("title", t)
 		c.title = &t
 	}
 	if p.Description.Set {
@@ -249,8 +255,8 @@ func (p TaskPatch) validate() (taskChange, error) {
 	if p.AssigneeID.Set {
 		c.setAssignee = true
 		if !p.AssigneeID.Null {
-			id, err := uuid.Parse(p.AssigneeID.Value)
-			if err != nil || id == uuid.Nil {
+			id, ok := valid.ParseID(p.AssigneeID.Value)
+			if !ok || id == uuid.Nil {
 				errs.Add("assignee_id", "must be the id of a member, or null")
 			} else {
 				c.assignee = &id
@@ -277,10 +283,10 @@ func (p TaskPatch) validate() (taskChange, error) {
 	}
 	if p.Position.Set {
 		x := p.Position.Value
-		if !p.Position.Null && !math.IsNaN(x) && !math.IsInf(x, 0) {
+		if !p.Position.Null && !math.IsNaN(x) && !math.IsInf(x, 0) && math.Abs(x) <= MaxTaskPosition {
 			c.position = &x
 		} else {
-			errs.Add("position", "must be a number")
+			errs.Add("position", fmt.Sprintf("must be a number from %g to %g", -MaxTaskPosition, MaxTaskPosition))
 		}
 	}
 	return c, errs.Err()
@@ -308,6 +314,8 @@ func normalizeLabels(in []string) ([]string, string) {
 			return nil, fmt.Sprintf("each label must be at most %d characters", MaxLabelLength)
 		case strings.ContainsRune(l, 0):
 			return nil, "must not contain NUL characters"
+		case !valid.DisplayText(l):
+			return nil, "must not contain control, line-separator or invisible formatting characters"
 		}
 		if !slices.Contains(out, l) {
 			out = append(out, l)
@@ -877,8 +885,8 @@ func ParseTaskQuery(q url.Values, me uuid.UUID) (TaskQuery, error) {
 	case "me":
 		tq.AssigneeID = &me
 	default:
-		id, err := uuid.Parse(a)
-		if err != nil {
+		id, ok := valid.ParseID(a)
+		if !ok {
 			errs.Add("assignee", `must be a member's id, "me" or "none"`)
 		} else {
 			tq.AssigneeID = &id
