@@ -34,6 +34,8 @@ type Config struct {
 	TenantStatusTTL time.Duration `env:"TENANT_STATUS_TTL, default=10s"`
 	DB              db.Config
 	Token           token.Config
+	// Edge bounds the time a client has to send a body (BODY_READ_TIMEOUT).
+	Edge httpx.EdgeConfig
 }
 
 // Env holds what one function instance builds once and shares between requests.
@@ -110,7 +112,7 @@ func (e *Env) Mux() *http.ServeMux {
 
 // Handler wraps a function's router in the edge middleware (request ids, traces, access log, recovery).
 func (e *Env) Handler(h http.Handler) http.Handler {
-	return httpx.Edge{Log: e.Log, ProjectID: e.Config.ProjectID}.Wrap(h)
+	return httpx.Edge{Log: e.Log, ProjectID: e.Config.ProjectID, BodyReadTimeout: e.Config.Edge.BodyReadTimeout}.Wrap(h)
 }
 
 // Authenticated admits only requests with a valid access token whose organization is active: a suspended one
