@@ -20,6 +20,7 @@ import (
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/idempotency"
 	"github.com/coditect/hyperscale/shared/obs"
+	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
 )
@@ -36,6 +37,8 @@ type Config struct {
 	Token           token.Config
 	// Edge bounds the time a client has to send a body (BODY_READ_TIMEOUT).
 	Edge httpx.EdgeConfig
+	// Cursor is the key list cursors are signed with (CURSOR_KEY).
+	Cursor page.Config
 }
 
 // Env holds what one function instance builds once and shares between requests.
@@ -53,6 +56,8 @@ type Env struct {
 	Tenants *tenancy.StatusCache
 	// Idempotency stores and replays the answers of creating POSTs sent with an Idempotency-Key.
 	Idempotency *idempotency.Keys
+	// Cursors signs the cursors of every list the function serves and opens those clients send back.
+	Cursors *page.Cursors
 }
 
 // NewEnv builds an Env from cfg: logger, database pools, token keys.
@@ -66,18 +71,28 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new env: %w", err)
 	}
+	cursors, err := cfg.Cursor.Cursors(cfg.Local(), log)
+	if err != nil {
+		return nil, fmt.Errorf("new env: %w", err)
+	}
 	d, err := db.Open(ctx, cfg.DB, log)
 	if err != nil {
 		return nil, fmt.Errorf("new env: %w", err)
 	}
-	return WithKeys(cfg, log, d, keys), nil
+	e := WithKeys(cfg, log, d, keys)
+	e.Cursors = cursors
+	return e, nil
 }
 
 // WithKeys assembles an Env from parts already built: the dev server shares one key set and one pool between
-// every function it serves, and tests bring their own database.
+// every function it serves, and tests bring their own database. Cursors are signed with cfg.Cursor.Key, or
+// with a random key when it is empty (tests; NewEnv refuses an empty key outside local development).
 func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
 	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now, Tenants: tenancy.NewStatusCache(d.Directory, cfg.TenantStatusTTL),
-		Idempotency: idempotency.New(d.Directory, d.Tenants)}
+		Idempotency: idempotency.New(d.Directory, d.Tenants), Cursors: page.RandomCursors()}
+	if cfg.Cursor.Key != "" {
+		e.Cursors = page.NewCursors([]byte(cfg.Cursor.Key))
+	}
 	if keys.CanSign() {
 		e.Issuer = token.NewIssuer(keys, cfg.Token.Issuer, cfg.Token.Audience, cfg.Token.AccessTTL)
 	}

@@ -30,9 +30,15 @@ func DisplayText(s string) bool {
 	return true
 }
 
-// CheckDisplayText records that field must be plain text when s is not DisplayText. Every name, title, label
-// and other one-line field people see is checked with it, so the rule and its message are the same everywhere.
+// CheckDisplayText records that field must be plain text when s is not DisplayText, unless field has failed
+// already (a NUL, say, is reported once). Every name, title, label and other one-line field people see is
+// checked with it, so the rule and its message are the same everywhere.
 func (e *Errors) CheckDisplayText(field, s string) {
+	for _, f := range *e {
+		if f.Field == field {
+			return
+		}
+	}
 	e.Check(DisplayText(s), field, "must be valid text without control, line-separator or invisible formatting characters")
 }
 

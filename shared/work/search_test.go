@@ -86,7 +86,7 @@ func (f searchFixture) page(t *testing.T, s *work.Search, tenant uuid.UUID, raw 
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := work.ParseSearchQuery(v)
+	q, err := work.ParseSearchQuery(v, testCursors)
 	if err != nil {
 		t.Fatalf("?%s: %v", raw, err)
 	}
@@ -299,7 +299,7 @@ func TestParseSearchQuery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = work.ParseSearchQuery(v)
+		_, err = work.ParseSearchQuery(v, testCursors)
 		got := valid.Fields(err)
 		slices.Sort(got)
 		want := slices.Clone(tc.fields)
@@ -319,12 +319,12 @@ func TestSearchCursorBelongsToItsQuery(t *testing.T) {
 	}
 	for _, raw := range []string{"q=android&cursor=" + *pg.NextCursor, "q=invoices&cursor=" + *pg.NextCursor} {
 		v, _ := url.ParseQuery(raw)
-		if _, err := work.ParseSearchQuery(v); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
+		if _, err := work.ParseSearchQuery(v, testCursors); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
 			t.Errorf("?%s: %v, want a cursor error", raw, err)
 		}
 	}
 	v, _ := url.ParseQuery("q=+invoice+&cursor=" + *pg.NextCursor)
-	if _, err := work.ParseSearchQuery(v); err != nil {
+	if _, err := work.ParseSearchQuery(v, testCursors); err != nil {
 		t.Errorf("same search, other spacing: %v", err)
 	}
 }

@@ -24,10 +24,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// Issuer and Audience are the token claims test environments expect.
+// Issuer and Audience are the token claims test environments expect; CursorKey signs their list cursors.
 const (
-	Issuer   = "https://hyperscale.test"
-	Audience = "hyperscale-api"
+	Issuer    = "https://hyperscale.test"
+	Audience  = "hyperscale-api"
+	CursorKey = "hyperscale test cursor key, 32+ bytes"
 )
 
 // Fixture is one test's platform environment.
@@ -57,6 +58,7 @@ func New(t testing.TB) *Fixture {
 	var cfg service.Config
 	cfg.Env = "test"
 	cfg.Token = token.Config{Issuer: Issuer, Audience: Audience, AccessTTL: 15 * time.Minute, RefreshTTL: 7 * 24 * time.Hour}
+	cfg.Cursor.Key = CursorKey
 	return &Fixture{Env: service.WithKeys(cfg, slog.New(slog.DiscardHandler), d.DB, keys), DB: d, Signer: signer}
 }
 
