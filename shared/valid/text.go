@@ -1,6 +1,7 @@
 package valid
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -21,13 +22,33 @@ func DisplayText(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		switch {
-		case r == '\u200c', r == '\u200d', r >= 0xE0020 && r <= 0xE007F:
-		case unicode.Is(unicode.Cc, r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Zl, r), unicode.Is(unicode.Zp, r):
+		if !displayRune(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// displayRune reports whether r may appear in DisplayText.
+func displayRune(r rune) bool {
+	switch {
+	case r == '\u200c', r == '\u200d', r >= 0xE0020 && r <= 0xE007F:
+		return true
+	case unicode.Is(unicode.Cc, r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Zl, r), unicode.Is(unicode.Zp, r):
+		return false
+	}
+	return true
+}
+
+// CleanDisplayText returns s without the characters DisplayText refuses (and without invalid UTF-8), for
+// names that arrive from elsewhere (an identity provider's ID token) and cannot be refused back to a person.
+func CleanDisplayText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !displayRune(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 }
 
 // CheckDisplayText records that field must be plain text when s is not DisplayText, unless field has failed

@@ -66,3 +66,18 @@ func TestParseID(t *testing.T) {
 		t.Fatalf("CheckID accepted the nil id")
 	}
 }
+
+func TestCleanDisplayText(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Ada Lovelace":           "Ada Lovelace",
+		"Ada\x00 \u202eLovelace": "Ada Lovelace",
+		"A\nd\ta\u200b":          "Ada",
+		"bad \xff byte":          "bad  byte",
+		"👩\u200d💻":               "👩\u200d💻",
+	} {
+		if got := CleanDisplayText(in); got != want || !DisplayText(got) {
+			t.Errorf("CleanDisplayText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
