@@ -31,6 +31,8 @@ func TestWriteErrorMapsToProblems(t *testing.T) {
 		{"conflict", fmt.Errorf("insert: %w", db.ErrConflict), 409, "conflict"},
 		{"check", db.ErrCheck, 422, "constraint_violation"},
 		{"validation", valid.Errors{{Field: "name", Message: "is required"}}, 422, "validation_failed"},
+		{"failures sharing a code", valid.Errors{{Field: "cursor", Message: "x", Code: "invalid_cursor"}}, 422, "invalid_cursor"},
+		{"failures of mixed codes", valid.Errors{{Field: "cursor", Message: "x", Code: "invalid_cursor"}, {Field: "limit", Message: "y"}}, 422, "validation_failed"},
 		{"anything else", errors.New("pq: password for user app is hunter2"), 500, "internal"},
 	}
 	for _, tc := range tests {

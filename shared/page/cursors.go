@@ -30,18 +30,37 @@ const MinKeyBytes = 32
 
 // Config is the cursor part of a function's configuration, read with go-envconfig.
 type Config struct {
-	// Key signs cursors: at least MinKeyBytes bytes, the same on every instance of every function (a cursor
-	// issued by one instance is followed on another), a secret:// reference outside local development.
+	// Key signs cursors: base64 of at least MinKeyBytes random bytes (`openssl rand -base64 32`), the same on
+	// every instance of every function (a cursor issued by one instance is followed on another), a secret://
+	// reference outside local development. It is written like SSO_STATE_KEY.
 	Key string `env:"CURSOR_KEY"`
 }
 
-// Validate reports a key that is set but too short. An unset key is checked by Cursors, which knows whether
-// the process runs locally.
+// Validate reports a key that is set but not base64 of at least MinKeyBytes bytes. An unset key is checked by
+// Cursors, which knows whether the process runs locally.
 func (c Config) Validate() error {
-	if c.Key != "" && len(c.Key) < MinKeyBytes {
-		return fmt.Errorf("CURSOR_KEY is %d bytes, want at least %d", len(c.Key), MinKeyBytes)
+	if c.Key == "" {
+		return nil
+	}
+	if _, err := ParseKey(c.Key); err != nil {
+		return fmt.Errorf("CURSOR_KEY: %w", err)
 	}
 	return nil
+}
+
+// ParseKey decodes a cursor key from standard or URL-safe base64, padded or not, and refuses one shorter than
+// MinKeyBytes.
+func ParseKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) < MinKeyBytes {
+				return nil, fmt.Errorf("the key is %d bytes, want at least %d", len(b), MinKeyBytes)
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("the key is not base64")
 }
 
 // Cursors returns the configured signer. With no key, a local run (local true) gets a random one and a warning
@@ -49,10 +68,11 @@ func (c Config) Validate() error {
 // would refuse the others' cursors.
 func (c Config) Cursors(local bool, log *slog.Logger) (*Cursors, error) {
 	if c.Key != "" {
-		if err := c.Validate(); err != nil {
-			return nil, err
+		key, err := ParseKey(c.Key)
+		if err != nil {
+			return nil, fmt.Errorf("CURSOR_KEY: %w", err)
 		}
-		return NewCursors([]byte(c.Key)), nil
+		return NewCursors(key), nil
 	}
 	if !local {
 		return nil, errors.New("cursor key: CURSOR_KEY is not set")

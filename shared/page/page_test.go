@@ -129,8 +129,10 @@ func TestScope(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
-	if err := (Config{Key: "short"}).Validate(); err == nil {
-		t.Fatal("a short key passed validation")
+	for _, bad := range []string{"c2hvcnQ", "not base64 at all, though long enough!!"} {
+		if err := (Config{Key: bad}).Validate(); err == nil {
+			t.Fatalf("key %q passed validation", bad)
+		}
 	}
 	if _, err := (Config{}).Cursors(false, nil); err == nil {
 		t.Fatal("no key outside local development was accepted")
@@ -138,7 +140,7 @@ func TestConfig(t *testing.T) {
 	if c, err := (Config{}).Cursors(true, nil); err != nil || c == nil {
 		t.Fatalf("local run without a key: %v", err)
 	}
-	c, err := (Config{Key: string(testKey)}).Cursors(false, nil)
+	c, err := (Config{Key: base64.StdEncoding.EncodeToString(testKey)}).Cursors(false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

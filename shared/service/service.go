@@ -90,8 +90,8 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
 	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now, Tenants: tenancy.NewStatusCache(d.Directory, cfg.TenantStatusTTL),
 		Idempotency: idempotency.New(d.Directory, d.Tenants), Cursors: page.RandomCursors()}
-	if cfg.Cursor.Key != "" {
-		e.Cursors = page.NewCursors([]byte(cfg.Cursor.Key))
+	if key, err := page.ParseKey(cfg.Cursor.Key); err == nil {
+		e.Cursors = page.NewCursors(key)
 	}
 	if keys.CanSign() {
 		e.Issuer = token.NewIssuer(keys, cfg.Token.Issuer, cfg.Token.Audience, cfg.Token.AccessTTL)

@@ -28,7 +28,7 @@ import (
 const (
 	Issuer    = "https://hyperscale.test"
 	Audience  = "hyperscale-api"
-	CursorKey = "hyperscale test cursor key, 32+ bytes"
+	CursorKey = "aHlwZXJzY2FsZSB0ZXN0IGN1cnNvciBrZXksIDMyKyBieXRlcw" // base64 of 37 fixed bytes
 )
 
 // Fixture is one test's platform environment.
