@@ -1,14 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coditect/hyperscale/scripts/gateway"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 )
 
@@ -160,5 +167,49 @@ func TestStrictJSON(t *testing.T) {
 		Header: map[string]string{"Content-Type": "application/merge-patch+json"}}), http.StatusOK)
 	if patched.Body["due_date"] != nil {
 		t.Fatalf("patch with null due_date = %s", patched.Raw)
+	}
+}
+
+// TestSlowBodyThroughTheGateway stalls half-way through a sign-up body against the platform on a real server:
+// the function's edge answers 408 request_timeout soon after BODY_READ_TIMEOUT, not when the client gives up.
+func TestSlowBodyThroughTheGateway(t *testing.T) {
+	t.Parallel()
+	f := servicetest.New(t)
+	f.Env.Config.Edge.BodyReadTimeout = 300 * time.Millisecond
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := gateway.FindDocument(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := platform(f.Env, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := io.WriteString(conn, "POST /v1/tenants HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"name\":\"Slow"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer within 5s: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"code":"request_timeout"`) {
+		t.Fatalf("stalled sign-up answered %d %s", resp.StatusCode, body)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Fatalf("answered after %s", elapsed)
 	}
 }
