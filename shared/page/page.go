@@ -61,13 +61,6 @@ func Parse(q url.Values, c *Cursors, scope string) (Request, error) {
 	return r, errs.Err()
 }
 
-// ParseLimit reads only the limit parameter of q, for lists whose cursors carry more than a row id and are
-// opened by the caller with Cursors.Open.
-func ParseLimit(q url.Values) (int, error) {
-	r, err := Parse(url.Values{"limit": q["limit"]}, nil, "")
-	return r.Limit, err
-}
-
 // Page is the JSON shape of every list answer. NextCursor is null on the last page.
 type Page[T any] struct {
 	Items      []T     `json:"items"`

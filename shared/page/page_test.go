@@ -48,10 +48,9 @@ func TestParse(t *testing.T) {
 		{"cursor of another list", "cursor=" + other, scope, uuid.Nil, 0, "cursor", CodeInvalidCursor},
 		{"cursor under other filters", "cursor=" + issued, "GET /v1/users?role=member", uuid.Nil, 0, "cursor", CodeInvalidCursor},
 		{"cursor with its payload changed", "cursor=" + forged, scope, uuid.Nil, 0, "cursor", CodeInvalidCursor},
-		{"cursor with its signature cut", "cursor=" + payload, scope, uuid.Nil, 0, "cursor", CodeInvalidCursor},
 		{"cursor with its signature flipped", "cursor=" + payload + "." + flip(sig), scope, uuid.Nil, 0, "cursor", CodeInvalidCursor},
 		{"cursor of another key", "cursor=" + otherKey, scope, uuid.Nil, 0, "cursor", CodeInvalidCursor},
-		{"cursor unsigned as before", "cursor=" + payload, scope, uuid.Nil, 0, "cursor", CodeInvalidCursor},
+		{"cursor unsigned, as cursors were", "cursor=" + payload, scope, uuid.Nil, 0, "cursor", CodeInvalidCursor},
 		{"cursor not base64", "cursor=%25%25", scope, uuid.Nil, 0, "cursor", CodeInvalidCursor},
 	}
 	for _, tc := range tests {
