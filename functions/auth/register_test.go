@@ -87,7 +87,7 @@ func TestRegisterWithAnOrganization(t *testing.T) {
 	}
 	res = servicetest.Do(t, h, registerReq(`{"organization":{"name":"X","slug":"xyz","plan":"gold"},"email":"a@b.test","password":"x"}`))
 	servicetest.ExpectProblem(t, res, 422, "validation_failed")
-	if got := registerFields(res); !slices.Equal(got, []string{"plan"}) {
+	if got := registerFields(res); !slices.Equal(got, []string{"organization.plan"}) {
 		t.Fatalf("unknown nested field: %s", res.Raw)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/work"
 )
@@ -16,7 +17,7 @@ func init() { service.Register("projects", New) }
 
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {
-	h := &handler{store: work.NewProjects(env.DB.Tenants), members: work.NewProjectMembers(env.DB)}
+	h := &handler{store: work.NewProjects(env.DB.Tenants), members: work.NewProjectMembers(env.DB), cursors: env.Cursors}
 	mux := env.Mux()
 	mux.Handle("POST /v1/projects", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
@@ -35,6 +36,7 @@ func New(env *service.Env) http.Handler {
 type handler struct {
 	store   *work.Projects
 	members *work.ProjectMembers
+	cursors *page.Cursors
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
@@ -60,7 +62,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q, err := work.ParseProjectQuery(r.URL.Query())
+	q, err := work.ParseProjectQuery(r.URL.Query(), h.cursors)
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func TestProjectsRefuseBadInput(t *testing.T) {
 		{"wrong type", req{Method: "POST", Path: "/v1/projects", Body: `{"name":["a"]}`}, 422, "validation_failed", "name"},
 		{"malformed", req{Method: "POST", Path: "/v1/projects", Body: `{"name"`}, 400, "malformed_json", ""},
 		{"bad limit", req{Method: "GET", Path: "/v1/projects?limit=0"}, 422, "validation_failed", "limit"},
-		{"bad cursor", req{Method: "GET", Path: "/v1/projects?cursor=zzz"}, 422, "validation_failed", "cursor"},
+		{"bad cursor", req{Method: "GET", Path: "/v1/projects?cursor=zzz"}, 422, "invalid_cursor", "cursor"},
 		{"id not a uuid", req{Method: "GET", Path: "/v1/projects/42"}, 404, "not_found", ""},
 		{"update with bad body", req{Method: "PUT", Path: "/v1/projects/" + uuid.NewString(), Body: `{"name":""}`}, 422, "validation_failed", "name"},
 		{"bad status", req{Method: "POST", Path: "/v1/projects", Body: map[string]any{"name": "a", "status": "done"}}, 422, "validation_failed", "status"},
@@ -103,7 +103,7 @@ func TestProjectsRefuseBadInput(t *testing.T) {
 		{"members of id not a uuid", req{Method: "GET", Path: "/v1/projects/42/members"}, 404, "not_found", ""},
 		{"member id not a uuid", req{Method: "DELETE", Path: "/v1/projects/" + uuid.NewString() + "/members/42"}, 404, "not_found", ""},
 		{"members bad limit", req{Method: "GET", Path: "/v1/projects/" + uuid.NewString() + "/members?limit=101"}, 422, "validation_failed", "limit"},
-		{"members bad cursor", req{Method: "GET", Path: "/v1/projects/" + uuid.NewString() + "/members?cursor=zzz"}, 422, "validation_failed", "cursor"},
+		{"members bad cursor", req{Method: "GET", Path: "/v1/projects/" + uuid.NewString() + "/members?cursor=zzz"}, 422, "invalid_cursor", "cursor"},
 		{"add member bad body", req{Method: "POST", Path: "/v1/projects/" + uuid.NewString() + "/members", Body: map[string]any{"identity_id": "x", "role": "boss"}}, 422, "validation_failed", "identity_id"},
 		{"add member unknown field", req{Method: "POST", Path: "/v1/projects/" + uuid.NewString() + "/members", Body: `{"identity_id":"x","role":"member","tenant_id":"y"}`}, 422, "validation_failed", "tenant_id"},
 		{"set role bad role", req{Method: "PUT", Path: "/v1/projects/" + uuid.NewString() + "/members/" + uuid.NewString(), Body: map[string]any{"role": "viewer"}}, 422, "validation_failed", "role"},
@@ -328,7 +328,7 @@ func TestProjectsPaginateEveryRowOnce(t *testing.T) {
 					if order == "name" {
 						other = "-name"
 					}
-					problem(t, h, tok, req{Method: "GET", Path: "/v1/projects?order=" + other + "&cursor=" + next}, 422, "validation_failed")
+					problem(t, h, tok, req{Method: "GET", Path: "/v1/projects?order=" + other + "&cursor=" + next}, 422, "invalid_cursor")
 				}
 				path = "/v1/projects?limit=4&order=" + order + "&cursor=" + next
 			}

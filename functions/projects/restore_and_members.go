@@ -52,7 +52,7 @@ func (h *handler) listMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := page.Parse(r.URL.Query())
+	req, err := page.Parse(r.URL.Query(), h.cursors, "GET /v1/projects/"+id.String()+"/members")
 	if err != nil {
 		return err
 	}

@@ -5,19 +5,21 @@ import (
 
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/httpx"
+	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/work"
 )
 
 // registerTasks adds a project's task routes (create and list) to mux.
 func registerTasks(env *service.Env, mux *http.ServeMux) {
-	h := &projectTasks{store: work.NewTasks(env.DB.Directory, env.DB.Tenants)}
+	h := &projectTasks{store: work.NewTasks(env.DB.Directory, env.DB.Tenants), cursors: env.Cursors}
 	mux.Handle("POST /v1/projects/{id}/tasks", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
 	mux.Handle("GET /v1/projects/{id}/tasks", env.Authenticated(httpx.HandlerFunc(h.list)))
 }
 
 type projectTasks struct {
-	store *work.Tasks
+	store   *work.Tasks
+	cursors *page.Cursors
 }
 
 // create answers 201 with the task, its Location and its ETag; 404 when the project does not exist or was
@@ -56,7 +58,7 @@ func (h *projectTasks) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q, err := work.ParseTaskQuery(r.URL.Query(), p.IdentityID)
+	q, err := work.ParseTaskQuery(r.URL.Query(), p.IdentityID, h.cursors)
 	if err != nil {
 		return err
 	}

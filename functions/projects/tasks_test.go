@@ -184,7 +184,7 @@ func TestTaskCreateRefusesBadInput(t *testing.T) {
 		{"list filters", "GET", path + "?status=open&assignee=x&label=&due_before=x&due_after=2027-02-30&order=name", nil, 422, "validation_failed",
 			[]string{"status", "assignee", "label", "due_before", "due_after", "order"}},
 		{"list limit", "GET", path + "?limit=101", nil, 422, "validation_failed", []string{"limit"}},
-		{"list cursor", "GET", path + "?cursor=abc", nil, 422, "validation_failed", []string{"cursor"}},
+		{"list cursor", "GET", path + "?cursor=abc", nil, 422, "invalid_cursor", []string{"cursor"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,7 +18,7 @@ func registerActivity(env *service.Env, mux *http.ServeMux) {
 		if err != nil {
 			return err
 		}
-		q, err := work.ParseActivityQuery(r.URL.Query())
+		q, err := work.ParseActivityQuery(r.URL.Query(), env.Cursors)
 		if err != nil {
 			return err
 		}

@@ -121,7 +121,11 @@ func TestActivityRouteRefusesBadInput(t *testing.T) {
 		{"cursor=eyJvIjoibmFtZSIsImsiOiJhIiwiYSI6IjAxOTAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMSJ9", "cursor"}, // a project list cursor
 	} {
 		res := servicetest.Do(t, h, servicetest.Request{Method: "GET", Path: "/v1/activity?" + tc.query, Bearer: tok})
-		servicetest.ExpectProblem(t, res, 422, "validation_failed")
+		code := "validation_failed"
+		if tc.field == "cursor" {
+			code = "invalid_cursor"
+		}
+		servicetest.ExpectProblem(t, res, 422, code)
 		if !strings.Contains(res.Raw, `"field":"`+tc.field+`"`) {
 			t.Errorf("?%s: %s, want the field %s", tc.query, res.Raw, tc.field)
 		}

@@ -55,7 +55,7 @@ func registerAttachments(env *service.Env, mux *http.ServeMux) {
 
 // mountAttachments adds the routes over store; a nil store makes them answer 503.
 func mountAttachments(env *service.Env, mux *http.ServeMux, store *work.Attachments) {
-	h := &attachmentHandler{store: store}
+	h := &attachmentHandler{store: store, cursors: env.Cursors}
 	mux.Handle("POST /v1/tasks/{id}/attachments", env.Authenticated(env.Idempotent(h.serve(h.create))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
 		"GET /v1/tasks/{id}/attachments":                           h.list,
@@ -68,7 +68,8 @@ func mountAttachments(env *service.Env, mux *http.ServeMux, store *work.Attachme
 }
 
 type attachmentHandler struct {
-	store *work.Attachments
+	store   *work.Attachments
+	cursors *page.Cursors
 }
 
 // serve answers 503 while storage is unconfigured, and maps the attachment store's errors to problems.
@@ -146,7 +147,7 @@ func (h *attachmentHandler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := page.Parse(r.URL.Query())
+	req, err := page.Parse(r.URL.Query(), h.cursors, "GET /v1/tasks/"+taskID.String()+"/attachments")
 	if err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ func TestAttachmentsRefuseBadInput(t *testing.T) {
 		{"too large for the free plan", call{Method: "POST", Path: base, Body: body(func(b map[string]any) { b["size"] = 10<<20 + 1 })}, 413, "attachment_too_large", ""},
 		{"malformed", call{Method: "POST", Path: base, Body: `{"filename":`}, 400, "malformed_json", ""},
 		{"bad limit", call{Method: "GET", Path: base + "?limit=0"}, 422, "validation_failed", "limit"},
-		{"bad cursor", call{Method: "GET", Path: base + "?cursor=zzz"}, 422, "validation_failed", "cursor"},
+		{"bad cursor", call{Method: "GET", Path: base + "?cursor=zzz"}, 422, "invalid_cursor", "cursor"},
 		{"task id not a uuid", call{Method: "GET", Path: "/v1/tasks/x/attachments"}, 404, "not_found", ""},
 		{"attachment id not a uuid", call{Method: "GET", Path: base + "/x"}, 404, "not_found", ""},
 		{"complete unknown attachment", call{Method: "POST", Path: base + "/" + uuid.NewString() + "/complete"}, 404, "not_found", ""},

@@ -13,7 +13,7 @@ import (
 
 // registerComments adds the routes of comments on tasks to mux.
 func registerComments(env *service.Env, mux *http.ServeMux) {
-	h := &commentHandler{store: work.NewComments(env.DB.Tenants)}
+	h := &commentHandler{store: work.NewComments(env.DB.Tenants), cursors: env.Cursors}
 	mux.Handle("POST /v1/tasks/{id}/comments", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
 		"GET /v1/tasks/{id}/comments": h.list,
@@ -25,7 +25,8 @@ func registerComments(env *service.Env, mux *http.ServeMux) {
 }
 
 type commentHandler struct {
-	store *work.Comments
+	store   *work.Comments
+	cursors *page.Cursors
 }
 
 // moderates reports whether role may edit and delete what other members wrote (comments, attachments).
@@ -73,7 +74,7 @@ func (h *commentHandler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := page.Parse(r.URL.Query())
+	req, err := page.Parse(r.URL.Query(), h.cursors, "GET /v1/tasks/"+taskID.String()+"/comments")
 	if err != nil {
 		return err
 	}

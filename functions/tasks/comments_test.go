@@ -148,7 +148,7 @@ func TestCommentsRefuseBadInput(t *testing.T) {
 		{"unknown field", call{Method: "POST", Path: post, Body: `{"body":"a","author_id":"x"}`}, 422, "validation_failed", "author_id"},
 		{"malformed", call{Method: "POST", Path: post, Body: `{"body"`}, 400, "malformed_json", ""},
 		{"bad limit", call{Method: "GET", Path: post + "?limit=101"}, 422, "validation_failed", "limit"},
-		{"bad cursor", call{Method: "GET", Path: post + "?cursor=nope"}, 422, "validation_failed", "cursor"},
+		{"bad cursor", call{Method: "GET", Path: post + "?cursor=nope"}, 422, "invalid_cursor", "cursor"},
 		{"task id not a uuid", call{Method: "GET", Path: "/v1/tasks/42/comments"}, 404, "not_found", ""},
 		{"comment id not a uuid", call{Method: "PUT", Path: "/v1/comments/42", Body: map[string]any{"body": "a"}}, 404, "not_found", ""},
 		{"update blank", call{Method: "PUT", Path: put, Body: map[string]any{"body": ""}}, 422, "validation_failed", "body"},

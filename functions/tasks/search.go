@@ -18,7 +18,7 @@ func registerSearch(env *service.Env, mux *http.ServeMux) {
 		if err != nil {
 			return err
 		}
-		q, err := work.ParseSearchQuery(r.URL.Query())
+		q, err := work.ParseSearchQuery(r.URL.Query(), env.Cursors)
 		if err != nil {
 			return err
 		}

@@ -134,7 +134,11 @@ func TestSearchRouteRefusesBadInput(t *testing.T) {
 		{"q=x&cursor=eyJvIjoiYWN0aXZpdHkiLCJrIjoiMjAyNi0xMS0yNlQwMDowMDowMFoiLCJhIjoiMDE5MDAwMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAxIn0", "cursor"}, // an activity cursor
 	} {
 		res := servicetest.Do(t, x.h, servicetest.Request{Method: "GET", Path: "/v1/search?" + tc.query, Bearer: tok})
-		servicetest.ExpectProblem(t, res, 422, "validation_failed")
+		code := "validation_failed"
+		if tc.field == "cursor" {
+			code = "invalid_cursor"
+		}
+		servicetest.ExpectProblem(t, res, 422, code)
 		if !strings.Contains(res.Raw, `"field":"`+tc.field+`"`) {
 			t.Errorf("?%s: %s, want the field %s", tc.query, res.Raw, tc.field)
 		}

@@ -26,6 +26,7 @@ require (
 	github.com/coditect/hyperscale/pubsub v0.0.0 // indirect
 	github.com/coditect/hyperscale/schema v0.0.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
+	github.com/go-json-experiment/json v1.27.2 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect

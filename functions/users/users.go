@@ -4,6 +4,7 @@ package users
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/coditect/hyperscale/shared/access"
@@ -92,9 +93,9 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	req, perr := page.Parse(q)
 	f := members.Filter{Role: q.Get("role"), Query: q.Get("q")}
 	ferr := f.Validate()
+	req, perr := page.Parse(q, h.env.Cursors, page.Scope("GET /v1/users", url.Values{"role": {f.Role}, "q": {f.Query}}))
 	if perr != nil || ferr != nil {
 		// Every failing parameter at once.
 		var all valid.Errors
@@ -183,7 +184,7 @@ func (h *handler) invitations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := page.Parse(r.URL.Query())
+	req, err := page.Parse(r.URL.Query(), h.env.Cursors, "GET /v1/users/invitations")
 	if err != nil {
 		return err
 	}

@@ -430,7 +430,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"list: bad role", req{Method: "GET", Path: "/v1/users?role=king"}, 422, "validation_failed", []string{"role"}},
 		{"list: bad limit and role", req{Method: "GET", Path: "/v1/users?limit=0&role=king"}, 422, "validation_failed", []string{"limit", "role"}},
-		{"list: bad cursor", req{Method: "GET", Path: "/v1/users?cursor=zzz"}, 422, "validation_failed", []string{"cursor"}},
+		{"list: bad cursor", req{Method: "GET", Path: "/v1/users?cursor=zzz"}, 422, "invalid_cursor", []string{"cursor"}},
 		{"list: long q", req{Method: "GET", Path: "/v1/users?q=" + strings.Repeat("q", 201)}, 422, "validation_failed", []string{"q"}},
 		{"list: invalid UTF-8 q", req{Method: "GET", Path: "/v1/users?q=%FF"}, 422, "validation_failed", []string{"q"}},
 		{"add: empty object", req{Method: "POST", Path: "/v1/users", Body: map[string]any{}}, 422, "validation_failed", []string{"email", "role"}},

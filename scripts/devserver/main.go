@@ -101,7 +101,12 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer stopOIDC()
-	srv := &http.Server{Addr: ":" + cfg.Port, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Every function bounds its body's read time itself (BODY_READ_TIMEOUT, httpx.Edge), as it must under the
+	// Functions Framework's server; ReadTimeout is the same bound over the whole request, so that the dev server
+	// also sheds a client that stalls in a route no function serves.
+	const headerTimeout = 10 * time.Second
+	srv := &http.Server{Addr: ":" + cfg.Port, Handler: h, ReadHeaderTimeout: headerTimeout,
+		ReadTimeout: headerTimeout + cfg.Edge.BodyReadTimeout, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	env.Log.Info("platform serving", slog.String("addr", "http://localhost:"+cfg.Port), slog.String("gateway", doc))

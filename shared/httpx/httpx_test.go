@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/google/uuid"
 )
 
 func TestWriteErrorMapsToProblems(t *testing.T) {
@@ -29,6 +31,8 @@ func TestWriteErrorMapsToProblems(t *testing.T) {
 		{"conflict", fmt.Errorf("insert: %w", db.ErrConflict), 409, "conflict"},
 		{"check", db.ErrCheck, 422, "constraint_violation"},
 		{"validation", valid.Errors{{Field: "name", Message: "is required"}}, 422, "validation_failed"},
+		{"failures sharing a code", valid.Errors{{Field: "cursor", Message: "x", Code: "invalid_cursor"}}, 422, "invalid_cursor"},
+		{"failures of mixed codes", valid.Errors{{Field: "cursor", Message: "x", Code: "invalid_cursor"}, {Field: "limit", Message: "y"}}, 422, "validation_failed"},
 		{"anything else", errors.New("pq: password for user app is hunter2"), 500, "internal"},
 	}
 	for _, tc := range tests {
@@ -80,24 +84,54 @@ func TestEdgeRecoversPanicsAndTagsRequests(t *testing.T) {
 
 func TestDecode(t *testing.T) {
 	t.Parallel()
+	type inner struct {
+		Theme string `json:"theme"`
+	}
 	type body struct {
-		Name string `json:"name"`
+		Name     string            `json:"name"`
+		Owner    inner             `json:"owner"`
+		Optional *inner            `json:"optional"`
+		Labels   map[string]string `json:"labels"`
+		ID       *uuid.UUID        `json:"id"`
+		Patch    nullable          `json:"patch"`
 	}
 	tests := []struct {
 		name, body, ctype string
 		status            int
 		code              string
+		field             string // the field a 422 names
 	}{
-		{"ok", `{"name":"a"}`, "application/json", 0, ""},
-		{"ok with charset", `{"name":"a"}`, "application/json; charset=utf-8", 0, ""},
-		{"merge patch type", `{"name":"a"}`, "application/merge-patch+json", 0, ""},
-		{"malformed", `{"name":`, "application/json", 400, "malformed_json"},
-		{"unknown field", `{"nom":"a"}`, "application/json", 422, "validation_failed"},
-		{"wrong type", `{"name":1}`, "application/json", 422, "validation_failed"},
-		{"two values", `{} {}`, "application/json", 400, "malformed_json"},
-		{"empty", ``, "application/json", 400, "empty_body"},
-		{"xml", `<a/>`, "application/xml", 415, "unsupported_media_type"},
-		{"too big", `{"name":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, "application/json", 413, "body_too_large"},
+		{"ok", `{"name":"a"}`, "application/json", 0, "", ""},
+		{"ok with charset", `{"name":"a"}`, "application/json; charset=utf-8", 0, "", ""},
+		{"merge patch type", `{"name":"a"}`, "application/merge-patch+json", 0, "", ""},
+		{"malformed", `{"name":`, "application/json", 400, "malformed_json", ""},
+		{"unknown field", `{"nom":"a"}`, "application/json", 422, "validation_failed", "nom"},
+		{"wrong type", `{"name":1}`, "application/json", 422, "validation_failed", "name"},
+		{"two values", `{} {}`, "application/json", 400, "malformed_json", ""},
+		{"empty", ``, "application/json", 400, "empty_body", ""},
+		{"xml", `<a/>`, "application/xml", 415, "unsupported_media_type", ""},
+		{"too big", `{"name":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, "application/json", 413, "body_too_large", ""},
+		{"whitespace only", " \n ", "application/json", 400, "empty_body", ""},
+		{"array body", `[]`, "application/json", 400, "malformed_json", ""},
+		// Strict JSON (issue 7 item 6).
+		{"names match exactly", `{"name":"a","Name":"upper"}`, "application/json", 422, "validation_failed", "Name"},
+		{"duplicate member", `{"name":"a","name":"b"}`, "application/json", 422, "validation_failed", "name"},
+		{"duplicate nested member", `{"name":"a","owner":{"theme":"x","theme":"y"}}`, "application/json", 422, "validation_failed", "owner.theme"},
+		{"invalid UTF-8", "{\"name\":\"a\xff\"}", "application/json", 422, "validation_failed", "name"},
+		{"null body", `null`, "application/json", 400, "malformed_json", ""},
+		{"null object member", `{"name":"a","owner":null}`, "application/json", 422, "validation_failed", "owner"},
+		{"null map member", `{"name":"a","labels":null}`, "application/json", 422, "validation_failed", "labels"},
+		{"null optional object", `{"name":"a","optional":null}`, "application/json", 0, "", ""},
+		{"null decoded by its type", `{"name":"a","patch":null}`, "application/json", 0, "", ""},
+		{"nested unknown field", `{"name":"a","owner":{"colour":"x"}}`, "application/json", 422, "validation_failed", "owner.colour"},
+		{"nested wrong type", `{"name":"a","owner":{"theme":1}}`, "application/json", 422, "validation_failed", "owner.theme"},
+		{"canonical id", `{"name":"a","id":"0190a5e4-7c1e-7b3a-9d2f-4c5e6f708192"}`, "application/json", 0, "", ""},
+		{"null id", `{"name":"a","id":null}`, "application/json", 0, "", ""},
+		{"upper-case id", `{"name":"a","id":"0190A5E4-7C1E-7B3A-9D2F-4C5E6F708192"}`, "application/json", 422, "validation_failed", "id"},
+		{"braced id", `{"name":"a","id":"{0190a5e4-7c1e-7b3a-9d2f-4c5e6f708192}"}`, "application/json", 422, "validation_failed", "id"},
+		{"urn id", `{"name":"a","id":"urn:uuid:0190a5e4-7c1e-7b3a-9d2f-4c5e6f708192"}`, "application/json", 422, "validation_failed", "id"},
+		{"undashed id", `{"name":"a","id":"0190a5e47c1e7b3a9d2f4c5e6f708192"}`, "application/json", 422, "validation_failed", "id"},
+		{"id of wrong type", `{"name":"a","id":7}`, "application/json", 422, "validation_failed", "id"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,9 +149,19 @@ func TestDecode(t *testing.T) {
 				}
 			case !errors.As(err, &p) || p.Status != tc.status || p.Code != tc.code:
 				t.Fatalf("got %v, want %d %s", err, tc.status, tc.code)
+			case tc.field != "" && (len(p.Errors) != 1 || p.Errors[0].Field != tc.field):
+				t.Fatalf("got errors %+v, want one on %q", p.Errors, tc.field)
 			}
 		})
 	}
+}
+
+// nullable decodes null itself, as work.PatchField does for merge patches.
+type nullable struct{ null bool }
+
+func (n *nullable) UnmarshalJSON(b []byte) error {
+	n.null = string(b) == "null"
+	return nil
 }
 
 func TestHandleUnrouted(t *testing.T) {
@@ -144,6 +188,35 @@ func TestHandleUnrouted(t *testing.T) {
 		}
 		if tc.status >= 400 && rec.Header().Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s %s: Content-Type %q", tc.method, tc.path, rec.Header().Get("Content-Type"))
+		}
+	}
+}
+
+func TestPathIDTakesOnlyTheCanonicalForm(t *testing.T) {
+	t.Parallel()
+	const id = "0190a5e4-7c1e-7b3a-9d2f-4c5e6f708192"
+	tests := []struct {
+		segment string
+		ok      bool
+	}{
+		{id, true},
+		{strings.ToUpper(id), false},
+		{"{" + id + "}", false},
+		{"urn:uuid:" + id, false},
+		{strings.ReplaceAll(id, "-", ""), false},
+		{"not-an-id", false},
+	}
+	for _, tc := range tests {
+		mux := http.NewServeMux()
+		var got error
+		mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) { _, got = PathID(r, "id") })
+		mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/things/"+url.PathEscape(tc.segment), nil))
+		var p *Problem
+		switch {
+		case tc.ok && got != nil:
+			t.Errorf("%q: %v, want the id", tc.segment, got)
+		case !tc.ok && (!errors.As(got, &p) || p.Status != http.StatusNotFound):
+			t.Errorf("%q: %v, want 404", tc.segment, got)
 		}
 	}
 }

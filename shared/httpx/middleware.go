@@ -34,11 +34,17 @@ type Edge struct {
 	// TrustedProxies is how many proxies in front of the function append to X-Forwarded-For; ClientAddr
 	// answers with the caller's address it implies (ClientAddrBehind).
 	TrustedProxies int
+	// BodyReadTimeout bounds the time a client has to send a request's body, from the moment the handler
+	// starts; a body not read in time is answered 408 request_timeout. Zero leaves the body unbounded. The
+	// bound lives here rather than in an http.Server because the functions run under the Functions
+	// Framework's server, whose timeouts cannot be set.
+	BodyReadTimeout time.Duration
 }
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
-// Wrap returns next inside request-id, trace, client-address, access-log and panic-recovery middleware.
+// Wrap returns next inside request-id, trace, client-address, access-log and panic-recovery middleware, with
+// the body's read time bounded by BodyReadTimeout.
 func (e Edge) Wrap(next http.Handler) http.Handler {
 	log := e.Log
 	if log == nil {
@@ -81,7 +87,9 @@ func (e Edge) Wrap(next http.Handler) http.Handler {
 					"remoteIp", clientLog(client),
 				))
 		}()
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		req := r.WithContext(ctx)
+		boundBodyRead(w, req, e.BodyReadTimeout)
+		next.ServeHTTP(rec, req)
 	})
 }
 

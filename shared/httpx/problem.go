@@ -50,10 +50,21 @@ func (p *Problem) WithHeader(key, value string) *Problem {
 	return p
 }
 
-// Invalid returns the 422 problem for a request whose fields failed validation.
+// Invalid returns the 422 problem for a request whose fields failed validation. Its code is
+// validation_failed, or the failures' own Code when they all share one (invalid_cursor), so that a client can
+// tell "start the list again" from "fix the request".
 func Invalid(fields ...valid.FieldError) *Problem {
 	p := NewProblem(http.StatusUnprocessableEntity, "validation_failed", "the request has invalid fields")
 	p.Errors = fields
+	if len(fields) > 0 && fields[0].Code != "" {
+		shared := true
+		for _, f := range fields[1:] {
+			shared = shared && f.Code == fields[0].Code
+		}
+		if shared {
+			p.Code = fields[0].Code
+		}
+	}
 	return p
 }
 

@@ -91,9 +91,9 @@ func (k *Keys) Handler(next http.Handler) http.Handler {
 		if len(key) > 255 || !printable(key) {
 			return httpx.NewProblem(http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters")
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpx.MaxBodyBytes))
+		body, err := httpx.ReadBody(w, r)
 		if err != nil {
-			return httpx.NewProblem(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", httpx.MaxBodyBytes))
+			return err
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.RequestURI()+"\n"), body...))

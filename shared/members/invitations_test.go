@@ -278,7 +278,7 @@ func TestInvitePermissions(t *testing.T) {
 	if err != nil || len(l.Items) != 1 || l.NextCursor == nil || l.Items[0].Role != "owner" {
 		t.Fatalf("first page of 1 = %+v, %v; want the newest (owner) invitation and a cursor", l, err)
 	}
-	req, err := page.Parse(map[string][]string{"cursor": {*l.NextCursor}})
+	req, err := page.Parse(map[string][]string{"cursor": {*l.NextCursor}}, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -237,6 +237,7 @@ func checkName(errs *valid.Errors, field, name string, required bool) {
 		errs.Add(field, fmt.Sprintf("must be at most %d characters", MaxNameLength))
 	}
 	errs.Check(utf8.ValidString(name) && !strings.ContainsRune(name, 0), field, "must be valid text without NUL characters")
+	errs.CheckDisplayText(field, name)
 }
 
 // UpdateProfile renames identityID, a member of tenantID. A name belongs to the person, so the change shows in

@@ -258,7 +258,7 @@ func TestListFiltersSearchesAndPaginates(t *testing.T) {
 		if l.NextCursor == nil {
 			break
 		}
-		if req, err = page.Parse(map[string][]string{"cursor": {*l.NextCursor}, "limit": {"4"}}); err != nil {
+		if req, err = page.Parse(map[string][]string{"cursor": {*l.NextCursor}, "limit": {"4"}}, nil, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,9 +1,12 @@
 // Package page implements cursor pagination for list endpoints: a limit of 1 to 100 and an opaque cursor
 // that names the last row a client has seen, so pages stay stable while rows are inserted between requests.
+//
+// Cursors are signed (HMAC-SHA256, see Cursors) and bound to a scope: the list that issued them and its
+// normalised filters and ordering. A cursor changed by the client, or replayed against another list or other
+// filters, is refused with a 422 whose code is invalid_cursor (docs/2026-12-03-canonical-ids-and-signed-cursors.md).
 package page
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -20,35 +23,42 @@ const (
 )
 
 // Request is what a client asked for: at most Limit rows after the row After (uuid.Nil for the first page).
+// A Request made by Parse also carries what Of needs to sign the next page's cursor for the same list.
 type Request struct {
 	Limit int
 	After uuid.UUID
+
+	cursors *Cursors
+	scope   string
 }
 
-// cursor is the cursor's content; clients see only its base64url form and must not depend on it.
+// cursor is the cursor's content; clients see only its signed form and must not depend on it.
 type cursor struct {
 	After uuid.UUID `json:"a"`
 }
 
-// Parse reads limit and cursor from q. A bad value is a valid.Errors naming the parameter.
-func Parse(q url.Values) (Request, error) {
-	r := Request{Limit: DefaultLimit}
+// Parse reads limit and cursor from q for the list scope (see Scope), opening the cursor with c. A bad value
+// is a valid.Errors naming the parameter; a cursor that c did not sign for scope is InvalidCursor.
+func Parse(q url.Values, c *Cursors, scope string) (Request, error) {
+	r := Request{Limit: DefaultLimit, cursors: c, scope: scope}
+	var errs valid.Errors
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxLimit {
-			return r, valid.Errors{{Field: "limit", Message: fmt.Sprintf("must be an integer from 1 to %d", MaxLimit)}}
+			errs.Add("limit", fmt.Sprintf("must be an integer from 1 to %d", MaxLimit))
+		} else {
+			r.Limit = n
 		}
-		r.Limit = n
 	}
 	if s := q.Get("cursor"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		var c cursor
-		if err != nil || json.Unmarshal(b, &c) != nil || c.After == uuid.Nil {
-			return r, valid.Errors{{Field: "cursor", Message: "is not a cursor this API issued"}}
+		var cur cursor
+		if !c.Open(scope, s, &cur) || cur.After == uuid.Nil {
+			errs = append(errs, InvalidCursor())
+		} else {
+			r.After = cur.After
 		}
-		r.After = c.After
 	}
-	return r, nil
+	return r, errs.Err()
 }
 
 // Page is the JSON shape of every list answer. NextCursor is null on the last page.
@@ -58,7 +68,8 @@ type Page[T any] struct {
 }
 
 // Of builds the page for r from rows, which the caller fetched with a limit of r.Limit+1: the extra row, when
-// it came back, proves there is a next page and is not shown. id gives a row's cursor position.
+// it came back, proves there is a next page and is not shown. id gives a row's cursor position. The next
+// cursor is signed for r's scope, so it opens only on the list r was parsed for.
 func Of[T any](r Request, rows []T, id func(T) uuid.UUID) Page[T] {
 	p := Page[T]{Items: rows}
 	if p.Items == nil {
@@ -66,9 +77,17 @@ func Of[T any](r Request, rows []T, id func(T) uuid.UUID) Page[T] {
 	}
 	if len(rows) > r.Limit {
 		p.Items = rows[:r.Limit]
-		b, _ := json.Marshal(cursor{After: id(p.Items[r.Limit-1])})
-		next := base64.RawURLEncoding.EncodeToString(b)
+		next := r.cursors.Seal(r.scope, cursor{After: id(p.Items[r.Limit-1])})
 		p.NextCursor = &next
 	}
 	return p
+}
+
+// mustJSON encodes a cursor payload, which is always a plain struct of ids, numbers, strings and times.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("page: encode cursor: %v", err))
+	}
+	return b
 }

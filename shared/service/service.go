@@ -21,6 +21,7 @@ import (
 	"github.com/coditect/hyperscale/shared/idempotency"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/obs"
+	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
 )
@@ -40,6 +41,10 @@ type Config struct {
 	Client httpx.ClientConfig
 	// Throttle holds the login, reset and sign-up limits (THROTTLE_*) of the identity service Identities builds.
 	Throttle identity.ThrottleConfig
+	// Edge bounds the time a client has to send a body (BODY_READ_TIMEOUT).
+	Edge httpx.EdgeConfig
+	// Cursor is the key list cursors are signed with (CURSOR_KEY).
+	Cursor page.Config
 }
 
 // Env holds what one function instance builds once and shares between requests.
@@ -59,6 +64,8 @@ type Env struct {
 	Idempotency *idempotency.Keys
 	// MFAPolicy answers whether an organization requires a second factor of its members.
 	MFAPolicy *tenancy.MFAPolicy
+	// Cursors signs the cursors of every list the function serves and opens those clients send back.
+	Cursors *page.Cursors
 }
 
 // NewEnv builds an Env from cfg: logger, database pools, token keys.
@@ -72,18 +79,29 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new env: %w", err)
 	}
+	cursors, err := cfg.Cursor.Cursors(cfg.Local(), log)
+	if err != nil {
+		return nil, fmt.Errorf("new env: %w", err)
+	}
 	d, err := db.Open(ctx, cfg.DB, log)
 	if err != nil {
 		return nil, fmt.Errorf("new env: %w", err)
 	}
-	return WithKeys(cfg, log, d, keys), nil
+	e := WithKeys(cfg, log, d, keys)
+	e.Cursors = cursors
+	return e, nil
 }
 
 // WithKeys assembles an Env from parts already built: the dev server shares one key set and one pool between
-// every function it serves, and tests bring their own database.
+// every function it serves, and tests bring their own database. Cursors are signed with cfg.Cursor.Key, or
+// with a random key when it is empty (tests; NewEnv refuses an empty key outside local development).
 func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
 	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now, Tenants: tenancy.NewStatusCache(d.Directory, cfg.TenantStatusTTL),
-		Idempotency: idempotency.New(d.Directory, d.Tenants), MFAPolicy: tenancy.NewMFAPolicy(d.Tenants, cfg.TenantStatusTTL)}
+		Idempotency: idempotency.New(d.Directory, d.Tenants), MFAPolicy: tenancy.NewMFAPolicy(d.Tenants, cfg.TenantStatusTTL),
+		Cursors: page.RandomCursors()}
+	if key, err := page.ParseKey(cfg.Cursor.Key); err == nil {
+		e.Cursors = page.NewCursors(key)
+	}
 	if keys.CanSign() {
 		e.Issuer = token.NewIssuer(keys, cfg.Token.Issuer, cfg.Token.Audience, cfg.Token.AccessTTL)
 	}
@@ -130,7 +148,8 @@ func (e *Env) Mux() *http.ServeMux {
 
 // Handler wraps a function's router in the edge middleware (request ids, traces, access log, recovery).
 func (e *Env) Handler(h http.Handler) http.Handler {
-	return httpx.Edge{Log: e.Log, ProjectID: e.Config.ProjectID, TrustedProxies: e.Config.Client.TrustedProxies}.Wrap(h)
+	return httpx.Edge{Log: e.Log, ProjectID: e.Config.ProjectID, TrustedProxies: e.Config.Client.TrustedProxies,
+		BodyReadTimeout: e.Config.Edge.BodyReadTimeout}.Wrap(h)
 }
 
 // Authenticated admits only requests with a valid access token whose organization is active: a suspended one

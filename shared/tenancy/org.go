@@ -31,6 +31,7 @@ func (in *TenantInput) Validate() error {
 	var errs valid.Errors
 	errs.Check(in.Name != "" && utf8.RuneCountInString(in.Name) <= MaxNameLength, "name", fmt.Sprintf("must be 1 to %d characters", MaxNameLength))
 	errs.Check(!strings.ContainsRune(in.Name, 0), "name", "must not contain NUL characters")
+	errs.CheckDisplayText("name", in.Name)
 	return errs.Err()
 }
 

@@ -77,6 +77,8 @@ func (in *SignUpInput) Validate() error {
 	for _, f := range []struct{ field, v string }{{"name", in.Name}, {"owner.name", in.Owner.Name}, {"owner.password", in.Owner.Password}} {
 		errs.Check(!strings.ContainsRune(f.v, 0), f.field, "must not contain NUL characters")
 	}
+	errs.CheckDisplayText("name", in.Name)
+	errs.CheckDisplayText("owner.name", in.Owner.Name)
 	return errs.Err()
 }
 

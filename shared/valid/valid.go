@@ -7,10 +7,12 @@ import (
 	"strings"
 )
 
-// FieldError names one failing field and why it failed.
+// FieldError names one failing field and why it failed. Code, when set, is a stable machine reason for this
+// failure (such as "invalid_cursor"); a problem whose every failure shares one Code takes it as its own code.
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	Code    string `json:"code,omitempty"`
 }
 
 // Errors collects field errors while domain code checks its input.

@@ -2,7 +2,6 @@ package work
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,7 +40,9 @@ type ActivityQuery struct {
 	Since, Until time.Time
 	Limit        int
 
-	after *activityCursor
+	after   *activityCursor
+	cursors *page.Cursors // signs the next page's cursor; nil in queries built by hand
+	scope   string        // the list and its normalised filters, which the cursor is bound to
 }
 
 // activityCursor is the content of an activity cursor: the last row's (created_at, id). Order marks it as an
@@ -57,13 +58,13 @@ const activityCursorOrder = "activity"
 var activityEntityTypePattern = regexp.MustCompile(`^[a-z][a-z_]{0,49}$`)
 
 // ParseActivityQuery reads entity_type, entity_id, actor, since, until (RFC 3339), limit and cursor. Every
-// bad parameter is reported at once, as a valid.Errors naming it.
-func ParseActivityQuery(v url.Values) (ActivityQuery, error) {
+// bad parameter is reported at once, as a valid.Errors naming it. The cursor is opened with c for these filters.
+func ParseActivityQuery(v url.Values, c *page.Cursors) (ActivityQuery, error) {
 	var (
-		q    ActivityQuery
+		q    = ActivityQuery{cursors: c}
 		errs valid.Errors
 	)
-	req, err := page.Parse(url.Values{"limit": v["limit"]})
+	req, err := page.Parse(url.Values{"limit": v["limit"]}, nil, "")
 	var limitErrs valid.Errors
 	if errors.As(err, &limitErrs) {
 		errs = append(errs, limitErrs...)
@@ -78,9 +79,7 @@ func ParseActivityQuery(v url.Values) (ActivityQuery, error) {
 		dst  *uuid.UUID
 	}{{"entity_id", &q.EntityID}, {"actor", &q.ActorID}} {
 		if s := v.Get(p.name); s != "" {
-			id, err := uuid.Parse(s)
-			errs.Check(err == nil && id != uuid.Nil, p.name, "must be a UUID")
-			*p.dst = id
+			*p.dst = errs.CheckID(p.name, s)
 		}
 	}
 	for _, p := range []struct {
@@ -96,16 +95,35 @@ func ParseActivityQuery(v url.Values) (ActivityQuery, error) {
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
 		errs.Add("until", "must be after since")
 	}
+	q.scope = q.cursorScope()
 	if s := v.Get("cursor"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		var c activityCursor
-		if err != nil || json.Unmarshal(b, &c) != nil || c.Order != activityCursorOrder || c.After == uuid.Nil || c.At.IsZero() {
-			errs.Add("cursor", "is not a cursor this API issued")
+		var cur activityCursor
+		if !c.Open(q.scope, s, &cur) || cur.Order != activityCursorOrder || cur.After == uuid.Nil || cur.At.IsZero() {
+			errs = append(errs, page.InvalidCursor())
 		} else {
-			q.after = &c
+			q.after = &cur
 		}
 	}
 	return q, errs.Err()
+}
+
+// cursorScope names the trail q asks for, for its cursors: the endpoint and its filters.
+func (q ActivityQuery) cursorScope() string {
+	p := url.Values{}
+	if q.EntityType != "" {
+		p.Set("entity_type", q.EntityType)
+	}
+	for name, id := range map[string]uuid.UUID{"entity_id": q.EntityID, "actor": q.ActorID} {
+		if id != uuid.Nil {
+			p.Set(name, id.String())
+		}
+	}
+	for name, t := range map[string]time.Time{"since": q.Since, "until": q.Until} {
+		if !t.IsZero() {
+			p.Set(name, t.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	return page.Scope("GET /v1/activity", p)
 }
 
 // ActivityTrail reads a tenant's activity trail; shared/activity writes it.
@@ -179,8 +197,7 @@ func (s *ActivityTrail) List(ctx context.Context, tenantID uuid.UUID, q Activity
 	if len(items) > q.Limit {
 		out.Items = items[:q.Limit]
 		last := out.Items[q.Limit-1]
-		b, _ := json.Marshal(activityCursor{Order: activityCursorOrder, At: last.CreatedAt, After: last.ID})
-		next := base64.RawURLEncoding.EncodeToString(b)
+		next := q.cursors.Seal(q.scope, activityCursor{Order: activityCursorOrder, At: last.CreatedAt, After: last.ID})
 		out.NextCursor = &next
 	}
 	return out, nil

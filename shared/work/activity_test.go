@@ -20,7 +20,7 @@ func activityQuery(t testing.TB, raw string) work.ActivityQuery {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := work.ParseActivityQuery(v)
+	q, err := work.ParseActivityQuery(v, testCursors)
 	if err != nil {
 		t.Fatalf("parse %q: %v", raw, err)
 	}
@@ -158,7 +158,7 @@ func TestParseActivityQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = work.ParseActivityQuery(v)
+			_, err = work.ParseActivityQuery(v, testCursors)
 			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields = %v (%v), want %v", got, err, tc.fields)
 			}

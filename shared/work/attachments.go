@@ -87,6 +87,9 @@ func (in *AttachmentInput) Validate() error {
 		errs.Add("filename", "must not contain path separators")
 	case strings.IndexFunc(in.Filename, unicode.IsControl) >= 0:
 		errs.Add("filename", "must not contain control characters")
+	case !valid.DisplayText(in.Filename):
+		// A right-to-left override turns "report\u202Efdp.exe" into what looks like "reportexe.pdf".
+		errs.Add("filename", "must not contain line-separator or invisible formatting characters")
 	case in.Filename == "." || in.Filename == "..":
 		errs.Add("filename", "must name a file")
 	}

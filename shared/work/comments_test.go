@@ -338,7 +338,7 @@ func TestCommentsPaginateEveryRowOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		order = append(order, c.ID)
-		if req, err = page.Parse(map[string][]string{"cursor": {*pg.NextCursor}, "limit": {"5"}}); err != nil {
+		if req, err = page.Parse(map[string][]string{"cursor": {*pg.NextCursor}, "limit": {"5"}}, nil, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,8 +2,6 @@ package work
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -51,7 +49,9 @@ type ProjectQuery struct {
 	// Limit is the page size.
 	Limit int
 
-	after *projectCursor
+	after   *projectCursor
+	cursors *page.Cursors // signs the next page's cursor; nil in queries built by hand
+	scope   string        // the list and its normalised filters, which the cursor is bound to
 }
 
 // projectCursor is the content of a project list cursor: the ordering it was issued for, so that it cannot be
@@ -63,11 +63,12 @@ type projectCursor struct {
 }
 
 // ParseProjectQuery reads a project list's query parameters: status, archived, member, q, order, limit and
-// cursor. Every bad parameter is reported at once, as a valid.Errors naming it.
-func ParseProjectQuery(v url.Values) (ProjectQuery, error) {
-	q := ProjectQuery{Order: DefaultProjectOrder}
+// cursor, the cursor opened with c for these filters and this ordering. Every bad parameter is reported at
+// once, as a valid.Errors naming it.
+func ParseProjectQuery(v url.Values, c *page.Cursors) (ProjectQuery, error) {
+	q := ProjectQuery{Order: DefaultProjectOrder, cursors: c}
 	var errs valid.Errors
-	req, err := page.Parse(url.Values{"limit": v["limit"]})
+	req, err := page.Parse(url.Values{"limit": v["limit"]}, nil, "")
 	var limitErrs valid.Errors
 	if errors.As(err, &limitErrs) {
 		errs = append(errs, limitErrs...)
@@ -85,9 +86,7 @@ func ParseProjectQuery(v url.Values) (ProjectQuery, error) {
 		errs.Add("archived", "must be true or false")
 	}
 	if s := v.Get("member"); s != "" {
-		id, err := uuid.Parse(s)
-		errs.Check(err == nil && id != uuid.Nil, "member", "must be an identity id (UUID)")
-		q.Member = id
+		q.Member = errs.CheckID("member", s)
 	}
 	if s := strings.TrimSpace(v.Get("q")); s != "" {
 		q.Search = s
@@ -99,24 +98,35 @@ func ParseProjectQuery(v url.Values) (ProjectQuery, error) {
 		errs.Check(slices.Contains([]string{ProjectOrderCreated, ProjectOrderUpdated, ProjectOrderName}, strings.TrimPrefix(s, "-")),
 			"order", "must be name, created or updated, with a leading - for descending")
 	}
+	q.scope = q.cursorScope()
 	if s := v.Get("cursor"); s != "" {
-		c, ok := decodeProjectCursor(s)
-		switch {
-		case !ok:
-			errs.Add("cursor", "is not a cursor this API issued")
-		case c.Order != q.Order:
-			errs.Add("cursor", "was issued for another ordering; start again without a cursor")
-		default:
-			q.after = &c
+		if cur, ok := decodeProjectCursor(c, q.scope, s); !ok || cur.Order != q.Order {
+			errs = append(errs, page.InvalidCursor())
+		} else {
+			q.after = &cur
 		}
 	}
 	return q, errs.Err()
 }
 
-func decodeProjectCursor(s string) (projectCursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
+// cursorScope names the list q asks for, for its cursors: the endpoint, its filters and its ordering.
+func (q ProjectQuery) cursorScope() string {
+	p := url.Values{"order": {q.Order}, "archived": {strconv.FormatBool(q.Archived)}}
+	if q.Status != "" {
+		p.Set("status", q.Status)
+	}
+	if q.Member != uuid.Nil {
+		p.Set("member", q.Member.String())
+	}
+	if q.Search != "" {
+		p.Set("q", q.Search)
+	}
+	return page.Scope("GET /v1/projects", p)
+}
+
+func decodeProjectCursor(cursors *page.Cursors, scope, s string) (projectCursor, bool) {
 	var c projectCursor
-	if err != nil || json.Unmarshal(b, &c) != nil || c.After == uuid.Nil || c.Order == "" {
+	if !cursors.Open(scope, s, &c) || c.After == uuid.Nil || c.Order == "" {
 		return c, false
 	}
 	if strings.TrimPrefix(c.Order, "-") == ProjectOrderUpdated {
@@ -127,9 +137,8 @@ func decodeProjectCursor(s string) (projectCursor, bool) {
 	return c, true
 }
 
-func (c projectCursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+func (c projectCursor) encode(cursors *page.Cursors, scope string) string {
+	return cursors.Seal(scope, c)
 }
 
 // listSQL builds the list query of q. Each ordering walks its own index (projects_live, projects_live_name,
@@ -247,7 +256,7 @@ func (s *Projects) List(ctx context.Context, tenantID uuid.UUID, q ProjectQuery)
 		case ProjectOrderUpdated:
 			c.Key = last.UpdatedAt.UTC().Format(time.RFC3339Nano)
 		}
-		next := c.encode()
+		next := c.encode(q.cursors, q.scope)
 		out.NextCursor = &next
 	}
 	return out, nil

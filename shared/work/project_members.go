@@ -212,8 +212,7 @@ func (s *ProjectMembers) List(ctx context.Context, tenantID, projectID uuid.UUID
 // there is ErrAlreadyProjectMember.
 func (s *ProjectMembers) Add(ctx context.Context, tenantID, actorID uuid.UUID, actorOrgRole string, projectID uuid.UUID, in ProjectMemberInput) (ProjectMember, error) {
 	var errs valid.Errors
-	identityID, err := uuid.Parse(in.IdentityID)
-	errs.Check(err == nil && identityID != uuid.Nil, "identity_id", "must be an identity id (UUID)")
+	identityID := errs.CheckID("identity_id", in.IdentityID)
 	checkProjectRole(&errs, in.Role)
 	if err := errs.Err(); err != nil {
 		return ProjectMember{}, err
@@ -222,7 +221,7 @@ func (s *ProjectMembers) Add(ctx context.Context, tenantID, actorID uuid.UUID, a
 		return ProjectMember{}, fmt.Errorf("add member to project %s: %w", projectID, err)
 	}
 	m := ProjectMember{ProjectID: projectID, IdentityID: identityID, Role: in.Role}
-	err = s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		l, err := lockProject(ctx, tx, tenantID, projectID, actorID)
 		if err != nil {
 			return err

@@ -91,6 +91,7 @@ func (in *ProjectInput) Validate() error {
 	errs.Check(utf8.RuneCountInString(in.Description) <= MaxDescriptionLength, "description", fmt.Sprintf("must be at most %d characters", MaxDescriptionLength))
 	// PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 rather than a driver error.
 	errs.Check(!strings.ContainsRune(in.Name, 0), "name", "must not contain NUL characters")
+	errs.CheckDisplayText("name", in.Name)
 	errs.Check(!strings.ContainsRune(in.Description, 0), "description", "must not contain NUL characters")
 	if in.Status != nil {
 		errs.Check(slices.Contains(ProjectStatuses, *in.Status), "status", "must be one of "+strings.Join(ProjectStatuses, ", "))

@@ -81,7 +81,7 @@ func BenchmarkProjectsList(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			q, err := work.ParseProjectQuery(v)
+			q, err := work.ParseProjectQuery(v, testCursors)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func BenchmarkProjectsList(b *testing.B) {
 		})
 	}
 	b.Run("deep page of 20", func(b *testing.B) {
-		q, err := work.ParseProjectQuery(url.Values{"limit": {"20"}})
+		q, err := work.ParseProjectQuery(url.Values{"limit": {"20"}}, testCursors)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func BenchmarkProjectsList(b *testing.B) {
 			if err != nil || p.NextCursor == nil {
 				b.Fatalf("walk: %v", err)
 			}
-			if q, err = work.ParseProjectQuery(url.Values{"limit": {"20"}, "cursor": {*p.NextCursor}}); err != nil {
+			if q, err = work.ParseProjectQuery(url.Values{"limit": {"20"}, "cursor": {*p.NextCursor}}, testCursors); err != nil {
 				b.Fatal(err)
 			}
 		}

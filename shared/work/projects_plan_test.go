@@ -54,8 +54,14 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		}
 	}
 	someone := uuid.Must(uuid.NewV7())
-	cursor := func(order, key string) string {
-		return projectCursor{Order: order, Key: key, After: someone}.encode()
+	// cursor signs a cursor for the list of query, as a ProjectQuery parsed without a key opens it.
+	cursor := func(query, order, key string) string {
+		v, _ := url.ParseQuery(query)
+		q, err := ParseProjectQuery(v, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return projectCursor{Order: order, Key: key, After: someone}.encode(nil, q.scope)
 	}
 	type check struct {
 		name, sql string
@@ -64,11 +70,11 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	var checks []check
 	for _, raw := range []string{
 		"",
-		"cursor=" + cursor("-created", ""),
-		"order=created&cursor=" + cursor("created", ""),
-		"order=name&cursor=" + cursor("name", "project 5"),
+		"cursor=" + cursor("", "-created", ""),
+		"order=created&cursor=" + cursor("order=created", "created", ""),
+		"order=name&cursor=" + cursor("order=name", "name", "project 5"),
 		"order=-name",
-		"order=-updated&cursor=" + cursor("-updated", time.Now().Add(-time.Hour).Format(time.RFC3339Nano)),
+		"order=-updated&cursor=" + cursor("order=-updated", "-updated", time.Now().Add(-time.Hour).Format(time.RFC3339Nano)),
 		"order=updated",
 		"status=on_hold&order=name",
 		"archived=true",
@@ -80,7 +86,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		"q=ject+77&order=name&status=active",
 	} {
 		v, _ := url.ParseQuery(raw)
-		q, err := ParseProjectQuery(v)
+		q, err := ParseProjectQuery(v, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +101,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		"since=" + url.QueryEscape(time.Now().Add(-48*time.Hour).Format(time.RFC3339)) + "&until=" + url.QueryEscape(time.Now().Add(-24*time.Hour).Format(time.RFC3339)),
 	} {
 		v, _ := url.ParseQuery(raw)
-		q, err := ParseActivityQuery(v)
+		q, err := ParseActivityQuery(v, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package work_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -70,7 +71,7 @@ func query(t testing.TB, raw string) work.ProjectQuery {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := work.ParseProjectQuery(v)
+	q, err := work.ParseProjectQuery(v, testCursors)
 	if err != nil {
 		t.Fatalf("parse %q: %v", raw, err)
 	}
@@ -302,7 +303,12 @@ func TestProjectValidation(t *testing.T) {
 
 func TestParseProjectQuery(t *testing.T) {
 	t.Parallel()
-	byName := "eyJvIjoibmFtZSIsImsiOiJhIiwiYSI6IjAxOTAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMSJ9" // {"o":"name","k":"a","a":...}
+	after := uuid.MustParse("01900000-0000-7000-8000-000000000001")
+	byName := work.ProjectCursor(testCursors, url.Values{"order": {"name"}}, "name", "a", after)
+	unsigned := "eyJvIjoibmFtZSIsImsiOiJhIiwiYSI6IjAxOTAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMSJ9" // {"o":"name","k":"a","a":...}, as cursors were
+	payload, _, _ := strings.Cut(byName, ".")
+	tampered := base64.RawURLEncoding.EncodeToString([]byte(`{"o":"name","k":"b","a":"`+after.String()+`"}`)) + byName[len(payload):]
+	badTime := work.ProjectCursor(testCursors, url.Values{"order": {"updated"}}, "updated", "x", after)
 	tests := []struct {
 		query  string
 		fields []string
@@ -321,9 +327,16 @@ func TestParseProjectQuery(t *testing.T) {
 		{"order=--name", []string{"order"}},
 		{"limit=0", []string{"limit"}},
 		{"cursor=zzz", []string{"cursor"}},
-		{"cursor=" + byName, []string{"cursor"}},             // issued for name, used with the default order
-		{"order=-name&cursor=" + byName, []string{"cursor"}}, // the other direction is another ordering
-		{"order=updated&cursor=eyJvIjoidXBkYXRlZCIsImsiOiJ4IiwiYSI6IjAxOTAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMSJ9", []string{"cursor"}}, // key not a time
+		{"cursor=" + byName, []string{"cursor"}},                          // issued for name, used with the default order
+		{"order=-name&cursor=" + byName, []string{"cursor"}},              // the other direction is another ordering
+		{"order=name&status=active&cursor=" + byName, []string{"cursor"}}, // issued without the filter
+		{"order=name&archived=true&cursor=" + byName, []string{"cursor"}}, // issued for the live list
+		{"order=name&q=a&cursor=" + byName, []string{"cursor"}},           // issued for no search
+		{"order=name&cursor=" + unsigned, []string{"cursor"}},             // the unsigned form of before
+		{"order=name&cursor=" + tampered, []string{"cursor"}},             // payload changed under its signature
+		{"order=name&cursor=" + byName + "x", []string{"cursor"}},         // signature changed
+		{"order=updated&cursor=" + badTime, []string{"cursor"}},           // signed, but its key is not a time
+		{"order=name&cursor=" + work.ProjectCursor(nil, url.Values{"order": {"name"}}, "name", "a", after), []string{"cursor"}}, // another key
 		{"status=x&order=y&limit=500&archived=z", []string{"limit", "status", "archived", "order"}},
 	}
 	for _, tc := range tests {
@@ -332,7 +345,7 @@ func TestParseProjectQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = work.ParseProjectQuery(v)
+			_, err = work.ParseProjectQuery(v, testCursors)
 			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields = %v (%v), want %v", got, err, tc.fields)
 			}
@@ -462,7 +475,7 @@ func projectListOps() []isolation.Op[*projectsFixture] {
 				if err != nil {
 					return 0, err
 				}
-				pq, err := work.ParseProjectQuery(v)
+				pq, err := work.ParseProjectQuery(v, testCursors)
 				if err != nil {
 					return 0, err
 				}
@@ -490,7 +503,7 @@ func activityListOps() []isolation.Op[*projectsFixture] {
 				if err != nil {
 					return 0, err
 				}
-				aq, err := work.ParseActivityQuery(v)
+				aq, err := work.ParseActivityQuery(v, testCursors)
 				if err != nil {
 					return 0, err
 				}
@@ -752,7 +765,7 @@ func TestProjectMembers(t *testing.T) {
 		if pg.NextCursor == nil {
 			break
 		}
-		if req, err = page.Parse(url.Values{"cursor": {*pg.NextCursor}, "limit": {"1"}}); err != nil {
+		if req, err = page.Parse(url.Values{"cursor": {*pg.NextCursor}, "limit": {"1"}}, nil, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,8 +2,6 @@ package work
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -165,7 +163,8 @@ type SearchQuery struct {
 	// Limit is the page size.
 	Limit int
 
-	after *searchCursor
+	after   *searchCursor
+	cursors *page.Cursors // signs the next page's cursor; nil in queries built by hand
 }
 
 // searchCursor resumes a search after the last result of a page, in (score, id) order. Query fingerprints
@@ -186,13 +185,13 @@ func searchFingerprint(text string) string {
 }
 
 // ParseSearchQuery reads q (required, at most MaxSearchLength characters), limit and cursor. Every bad
-// parameter is reported at once, as a valid.Errors naming it.
-func ParseSearchQuery(v url.Values) (SearchQuery, error) {
+// parameter is reported at once, as a valid.Errors naming it. The cursor is opened with c for this search.
+func ParseSearchQuery(v url.Values, c *page.Cursors) (SearchQuery, error) {
 	var (
-		q    SearchQuery
+		q    = SearchQuery{cursors: c}
 		errs valid.Errors
 	)
-	req, err := page.Parse(url.Values{"limit": v["limit"]})
+	req, err := page.Parse(url.Values{"limit": v["limit"]}, nil, "")
 	var limitErrs valid.Errors
 	if errors.As(err, &limitErrs) {
 		errs = append(errs, limitErrs...)
@@ -208,18 +207,19 @@ func ParseSearchQuery(v url.Values) (SearchQuery, error) {
 		errs.Add("q", fmt.Sprintf("must be at most %d characters", MaxSearchLength))
 	}
 	if s := v.Get("cursor"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		var c searchCursor
-		switch {
-		case err != nil || json.Unmarshal(b, &c) != nil || c.Order != searchCursorOrder || c.After == uuid.Nil:
-			errs.Add("cursor", "is not a cursor this API issued")
-		case c.Query != searchFingerprint(q.Text):
-			errs.Add("cursor", "was issued for another search; start again without a cursor")
-		default:
-			q.after = &c
+		var cur searchCursor
+		if !c.Open(q.cursorScope(), s, &cur) || cur.Order != searchCursorOrder || cur.After == uuid.Nil || cur.Query != searchFingerprint(q.Text) {
+			errs = append(errs, page.InvalidCursor())
+		} else {
+			q.after = &cur
 		}
 	}
 	return q, errs.Err()
+}
+
+// cursorScope names the search q asks for, for its cursors: the endpoint and the searched text.
+func (q SearchQuery) cursorScope() string {
+	return page.Scope("GET /v1/search", url.Values{"q": {q.Text}})
 }
 
 // Search finds a tenant's projects, tasks and comments by their words.
@@ -480,8 +480,7 @@ func (s *Search) Find(ctx context.Context, tenantID uuid.UUID, q SearchQuery) (p
 	if len(items) > q.Limit {
 		out.Items = items[:q.Limit]
 		last := out.Items[q.Limit-1]
-		b, _ := json.Marshal(searchCursor{Order: searchCursorOrder, Query: searchFingerprint(q.Text), Score: last.Score, After: last.ID})
-		next := base64.RawURLEncoding.EncodeToString(b)
+		next := q.cursors.Seal(q.cursorScope(), searchCursor{Order: searchCursorOrder, Query: searchFingerprint(q.Text), Score: last.Score, After: last.ID})
 		out.NextCursor = &next
 	}
 	return out, nil

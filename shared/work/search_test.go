@@ -92,7 +92,7 @@ func (f searchFixture) page(t *testing.T, s *work.Search, tenant uuid.UUID, raw 
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := work.ParseSearchQuery(v)
+	q, err := work.ParseSearchQuery(v, testCursors)
 	if err != nil {
 		t.Fatalf("?%s: %v", raw, err)
 	}
@@ -305,7 +305,7 @@ func TestParseSearchQuery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = work.ParseSearchQuery(v)
+		_, err = work.ParseSearchQuery(v, testCursors)
 		got := valid.Fields(err)
 		slices.Sort(got)
 		want := slices.Clone(tc.fields)
@@ -325,12 +325,12 @@ func TestSearchCursorBelongsToItsQuery(t *testing.T) {
 	}
 	for _, raw := range []string{"q=android&cursor=" + *pg.NextCursor, "q=invoices&cursor=" + *pg.NextCursor} {
 		v, _ := url.ParseQuery(raw)
-		if _, err := work.ParseSearchQuery(v); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
+		if _, err := work.ParseSearchQuery(v, testCursors); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
 			t.Errorf("?%s: %v, want a cursor error", raw, err)
 		}
 	}
 	v, _ := url.ParseQuery("q=+invoice+&cursor=" + *pg.NextCursor)
-	if _, err := work.ParseSearchQuery(v); err != nil {
+	if _, err := work.ParseSearchQuery(v, testCursors); err != nil {
 		t.Errorf("same search, other spacing: %v", err)
 	}
 }
@@ -374,7 +374,7 @@ func searchOps() []isolation.Op[*searchIsolation] {
 				if err != nil {
 					return 0, err
 				}
-				sq, err := work.ParseSearchQuery(v)
+				sq, err := work.ParseSearchQuery(v, testCursors)
 				if err != nil {
 					return 0, err
 				}

@@ -132,6 +132,7 @@ func (p TaskPatch) validate() (taskChange, error) {
 		errs.Check(utf8.RuneCountInString(t) <= MaxTaskTitleLength, "title", fmt.Sprintf("must be at most %d characters", MaxTaskTitleLength))
 		// PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 rather than a driver error.
 		errs.Check(!strings.ContainsRune(t, 0), "title", "must not contain NUL characters")
+		errs.CheckDisplayText("title", t)
 		c.title = &t
 	}
 	if p.Description.Set {
@@ -159,8 +160,8 @@ func (p TaskPatch) validate() (taskChange, error) {
 	if p.AssigneeID.Set {
 		c.setAssignee = true
 		if !p.AssigneeID.Null {
-			id, err := uuid.Parse(p.AssigneeID.Value)
-			if err != nil || id == uuid.Nil {
+			id, ok := valid.ParseID(p.AssigneeID.Value)
+			if !ok || id == uuid.Nil {
 				errs.Add("assignee_id", "must be the id of a member, or null")
 			} else {
 				c.assignee = &id
@@ -187,10 +188,10 @@ func (p TaskPatch) validate() (taskChange, error) {
 	}
 	if p.Position.Set {
 		x := p.Position.Value
-		if !p.Position.Null && !math.IsNaN(x) && !math.IsInf(x, 0) {
+		if !p.Position.Null && !math.IsNaN(x) && !math.IsInf(x, 0) && math.Abs(x) <= MaxTaskPosition {
 			c.position = &x
 		} else {
-			errs.Add("position", "must be a number")
+			errs.Add("position", fmt.Sprintf("must be a number from %g to %g", -MaxTaskPosition, MaxTaskPosition))
 		}
 	}
 	return c, errs.Err()
@@ -218,6 +219,8 @@ func normalizeLabels(in []string) ([]string, string) {
 			return nil, fmt.Sprintf("each label must be at most %d characters", MaxLabelLength)
 		case strings.ContainsRune(l, 0):
 			return nil, "must not contain NUL characters"
+		case !valid.DisplayText(l):
+			return nil, "must not contain control, line-separator or invisible formatting characters"
 		}
 		if !slices.Contains(out, l) {
 			out = append(out, l)

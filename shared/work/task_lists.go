@@ -2,8 +2,6 @@ package work
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -19,6 +17,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
+
+// MaxTaskPosition bounds a position a client gives, either sign. A new task goes one after the last, so a huge
+// position would make every later one equal to it (1e308+1 is 1e308); within a billion, float64 still halves
+// the gap between two neighbours some twenty times when a task is dragged between them.
+const MaxTaskPosition = 1e9
 
 // Task orderings a list may ask for; a "-" prefix reverses one. DefaultTaskOrder is newest first.
 const (
@@ -48,8 +51,11 @@ type TaskQuery struct {
 	Order string
 	// Limit is the page size, 1 to page.MaxLimit.
 	Limit int
-	// Cursor is a NextCursor of an earlier page of the same ordering, or "" for the first page.
+	// Cursor is a NextCursor of an earlier page of the same list (project, filters and ordering), or "" for
+	// the first page.
 	Cursor string
+
+	cursors *page.Cursors // opens Cursor and signs the next; nil in queries built by hand
 }
 
 // taskCursor is a cursor's content: the ordering it belongs to and the last task's sort key and id. Clients
@@ -82,8 +88,8 @@ func splitOrder(order string) (string, bool, bool) {
 	return key, desc, ok
 }
 
-// cursorOf returns the cursor that resumes a list in order (never "") after t.
-func cursorOf(order string, t Task) string {
+// cursorOf returns the cursor that resumes a list in order (never "") after t, signed by cursors for scope.
+func cursorOf(cursors *page.Cursors, scope, order string, t Task) string {
 	key, _, _ := splitOrder(order)
 	c := taskCursor{Order: order, ID: t.ID}
 	switch key {
@@ -100,20 +106,18 @@ func cursorOf(order string, t Task) string {
 	case OrderPosition:
 		c.Num = &t.Position
 	}
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return cursors.Seal(scope, c)
 }
 
-// decodeCursor reads a cursor issued for order (never ""), and reports a cursor of another ordering, or none
-// of ours, as a valid.Errors on "cursor".
-func decodeCursor(s, order string) (*taskCursor, error) {
+// decodeCursor reads a cursor that cursors signed for scope and order (never ""), and reports any other as
+// page.InvalidCursor.
+func decodeCursor(cursors *page.Cursors, scope, s, order string) (*taskCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	bad := valid.Errors{{Field: "cursor", Message: "is not a cursor this API issued for this ordering"}}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	bad := valid.Errors{page.InvalidCursor()}
 	var c taskCursor
-	if err != nil || json.Unmarshal(b, &c) != nil || c.ID == uuid.Nil || c.Order != order {
+	if !cursors.Open(scope, s, &c) || c.ID == uuid.Nil || c.Order != order {
 		return nil, bad
 	}
 	key, _, _ := splitOrder(order)
@@ -136,13 +140,14 @@ func decodeCursor(s, order string) (*taskCursor, error) {
 
 // ParseTaskQuery reads a task list's query string: status (repeatable, or a comma list), assignee (an id,
 // "none", or "me" for the caller me), label (repeatable), due_before and due_after (YYYY-MM-DD), order, limit
-// and cursor. Every bad parameter is reported at once, as a valid.Errors naming it.
-func ParseTaskQuery(q url.Values, me uuid.UUID) (TaskQuery, error) {
+// and cursor. Every bad parameter is reported at once, as a valid.Errors naming it. The cursor is opened with
+// c by List, which knows the project the list is of.
+func ParseTaskQuery(q url.Values, me uuid.UUID, c *page.Cursors) (TaskQuery, error) {
 	var (
-		tq   TaskQuery
+		tq   = TaskQuery{cursors: c}
 		errs valid.Errors
 	)
-	req, err := page.Parse(url.Values{"limit": q["limit"]})
+	req, err := page.Parse(url.Values{"limit": q["limit"]}, nil, "")
 	var fe valid.Errors
 	if errors.As(err, &fe) {
 		errs = append(errs, fe...)
@@ -168,8 +173,8 @@ func ParseTaskQuery(q url.Values, me uuid.UUID) (TaskQuery, error) {
 	case "me":
 		tq.AssigneeID = &me
 	default:
-		id, err := uuid.Parse(a)
-		if err != nil {
+		id, ok := valid.ParseID(a)
+		if !ok {
 			errs.Add("assignee", `must be a member's id, "me" or "none"`)
 		} else {
 			tq.AssigneeID = &id
@@ -201,12 +206,38 @@ func ParseTaskQuery(q url.Values, me uuid.UUID) (TaskQuery, error) {
 	}
 	if _, _, ok := splitOrder(tq.Order); !ok {
 		errs.Add("order", "must be one of created, updated, due, priority, position, each optionally prefixed with -")
-	} else if tq.Cursor = q.Get("cursor"); tq.Cursor != "" {
-		if _, err := decodeCursor(tq.Cursor, tq.Order); errors.As(err, &fe) {
-			errs = append(errs, fe...)
-		}
 	}
+	tq.Cursor = q.Get("cursor")
 	return tq, errs.Err()
+}
+
+// cursorScope names the list q asks for over project projectID, for its cursors: the endpoint with the
+// project, the filters in their normalised form and the ordering.
+func (q TaskQuery) cursorScope(projectID uuid.UUID) string {
+	p := url.Values{"order": {q.Order}}
+	if len(q.Statuses) > 0 {
+		statuses := slices.Clone(q.Statuses)
+		slices.Sort(statuses)
+		p["status"] = statuses
+	}
+	switch {
+	case q.Unassigned:
+		p.Set("assignee", "none")
+	case q.AssigneeID != nil:
+		p.Set("assignee", q.AssigneeID.String())
+	}
+	if len(q.Labels) > 0 {
+		labels := slices.Clone(q.Labels)
+		slices.Sort(labels)
+		p["label"] = labels
+	}
+	if q.DueBefore != nil {
+		p.Set("due_before", *q.DueBefore)
+	}
+	if q.DueAfter != nil {
+		p.Set("due_after", *q.DueAfter)
+	}
+	return page.Scope("GET /v1/projects/"+projectID.String()+"/tasks", p)
 }
 
 // listTasksSQL builds the list query of q over project projectID of tenantID, after cursor c. Every variant
@@ -283,7 +314,8 @@ func (s *Tasks) List(ctx context.Context, tenantID, projectID uuid.UUID, q TaskQ
 	if q.Limit < 1 || q.Limit > page.MaxLimit {
 		q.Limit = page.DefaultLimit
 	}
-	c, err := decodeCursor(q.Cursor, q.Order)
+	scope := q.cursorScope(projectID)
+	c, err := decodeCursor(q.cursors, scope, q.Cursor, q.Order)
 	if err != nil {
 		return page.Page[Task]{}, err
 	}
@@ -328,7 +360,7 @@ func (s *Tasks) List(ctx context.Context, tenantID, projectID uuid.UUID, q TaskQ
 	}
 	if len(items) > q.Limit {
 		pg.Items = items[:q.Limit]
-		next := cursorOf(q.Order, pg.Items[q.Limit-1])
+		next := cursorOf(q.cursors, scope, q.Order, pg.Items[q.Limit-1])
 		pg.NextCursor = &next
 	}
 	return pg, nil

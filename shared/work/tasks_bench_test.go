@@ -130,7 +130,7 @@ func BenchmarkTasksList(b *testing.B) {
 	}
 	for _, order := range taskOrders {
 		run("order="+order, work.TaskQuery{Order: order, Limit: 20})
-		run("order="+order+"/deep", work.TaskQuery{Order: order, Limit: 20, Cursor: work.TaskCursor(order, mid)})
+		run("order="+order+"/deep", work.TaskQuery{Order: order, Limit: 20, Cursor: work.TaskCursor(s.project, work.TaskQuery{Order: order}, mid)})
 	}
 	for _, f := range taskFilters(s.assignee) {
 		q := f.q

@@ -7,7 +7,7 @@ func ListTasksSQL(tenantID, projectID uuid.UUID, q TaskQuery) (string, []any, er
 	if q.Order == "" {
 		q.Order = DefaultTaskOrder
 	}
-	c, err := decodeCursor(q.Cursor, q.Order)
+	c, err := decodeCursor(q.cursors, q.cursorScope(projectID), q.Cursor, q.Order)
 	if err != nil {
 		return "", nil, err
 	}
@@ -15,5 +15,11 @@ func ListTasksSQL(tenantID, projectID uuid.UUID, q TaskQuery) (string, []any, er
 	return sql, args, nil
 }
 
-// TaskCursor returns the cursor that resumes a list in order right after t, for benchmarks of deep pages.
-func TaskCursor(order string, t Task) string { return cursorOf(order, t) }
+// TaskCursor returns the cursor that resumes the list q of project projectID (its filters, in q.Order) right
+// after t, signed as a TaskQuery built by hand opens it, for benchmarks of deep pages.
+func TaskCursor(projectID uuid.UUID, q TaskQuery, t Task) string {
+	if q.Order == "" {
+		q.Order = DefaultTaskOrder
+	}
+	return cursorOf(nil, q.cursorScope(projectID), q.Order, t)
+}

@@ -564,7 +564,7 @@ func TestTaskListFiltersAndOrders(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
 			v, _ := url.ParseQuery(tc.query)
-			q, err := work.ParseTaskQuery(v, o.admin)
+			q, err := work.ParseTaskQuery(v, o.admin, testCursors)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -602,8 +602,7 @@ func TestParseTaskQuery(t *testing.T) {
 		{"order=--created", []string{"order"}},
 		{"limit=0", []string{"limit"}},
 		{"limit=101", []string{"limit"}},
-		{"cursor=zzz", []string{"cursor"}},
-		{"cursor=eyJhIjoiMDE5MzAwMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAwIn0", []string{"cursor"}},
+		{"cursor=zzz", nil}, // opened by List, which knows the project the list is of
 		{"status=x&assignee=x&label=&due_before=x&due_after=x&order=x&limit=x", []string{"limit", "status", "assignee", "label", "due_before", "due_after", "order"}},
 	}
 	for _, tc := range tests {
@@ -613,13 +612,13 @@ func TestParseTaskQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = work.ParseTaskQuery(v, me)
+			_, err = work.ParseTaskQuery(v, me, testCursors)
 			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields %v (%v), want %v", got, err, tc.fields)
 			}
 		})
 	}
-	q, err := work.ParseTaskQuery(url.Values{"assignee": {"me"}, "status": {"todo, done", "todo"}, "label": {" UI ", "ui"}}, me)
+	q, err := work.ParseTaskQuery(url.Values{"assignee": {"me"}, "status": {"todo, done", "todo"}, "label": {" UI ", "ui"}}, me, testCursors)
 	if err != nil || *q.AssigneeID != me || !slices.Equal(q.Statuses, []string{"todo", "done"}) || !slices.Equal(q.Labels, []string{"ui"}) ||
 		q.Order != work.DefaultTaskOrder || q.Limit != 20 {
 		t.Fatalf("parsed %+v, %v", q, err)
@@ -694,8 +693,34 @@ func TestTaskListPaginatesEveryRowOnce(t *testing.T) {
 			}
 		})
 	}
-	if _, err := s.List(ctx, o.tenant, o.project, work.TaskQuery{Order: "priority", Cursor: work.TaskCursor("-created", work.Task{ID: uuid.New()})}); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
+	if _, err := s.List(ctx, o.tenant, o.project, work.TaskQuery{Order: "priority", Cursor: work.TaskCursor(o.project, work.TaskQuery{Order: "-created"}, work.Task{ID: uuid.New()})}); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
 		t.Fatalf("a cursor of another ordering: %v, want a cursor error", err)
+	}
+	// A cursor opens only on the list that issued it: same project, same filters, same ordering, unchanged.
+	issued := work.TaskCursor(o.project, work.TaskQuery{Order: "priority", Statuses: []string{"todo", "done"}}, work.Task{ID: uuid.New(), Priority: "high"})
+	payload, sig, _ := strings.Cut(issued, ".")
+	for _, tc := range []struct {
+		name    string
+		project uuid.UUID
+		q       work.TaskQuery
+		ok      bool
+	}{
+		{"as issued", o.project, work.TaskQuery{Order: "priority", Statuses: []string{"todo", "done"}, Cursor: issued}, true},
+		{"statuses in another order", o.project, work.TaskQuery{Order: "priority", Statuses: []string{"done", "todo"}, Cursor: issued}, true},
+		{"another filter", o.project, work.TaskQuery{Order: "priority", Statuses: []string{"todo"}, Cursor: issued}, false},
+		{"a filter added", o.project, work.TaskQuery{Order: "priority", Statuses: []string{"todo", "done"}, Unassigned: true, Cursor: issued}, false},
+		{"another project", uuid.Must(uuid.NewV7()), work.TaskQuery{Order: "priority", Statuses: []string{"todo", "done"}, Cursor: issued}, false},
+		{"unsigned", o.project, work.TaskQuery{Order: "priority", Statuses: []string{"todo", "done"}, Cursor: payload}, false},
+		{"signature of another payload", o.project, work.TaskQuery{Order: "priority", Statuses: []string{"todo", "done"}, Cursor: "eyJvIjoicHJpb3JpdHkifQ." + sig}, false},
+		{"garbage", o.project, work.TaskQuery{Order: "priority", Cursor: "zzz"}, false},
+	} {
+		_, err := s.List(ctx, o.tenant, tc.project, tc.q)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case !tc.ok && !slices.Equal(valid.Fields(err), []string{"cursor"}):
+			t.Errorf("%s: %v, want a cursor error", tc.name, err)
+		}
 	}
 }
 
@@ -718,11 +743,12 @@ func TestTaskListPlansUseIndexes(t *testing.T) {
 		"tasks_project_position", "tasks_project_assignee", "task_labels_pkey"}
 	for _, f := range taskFilters(s.assignee) {
 		for _, order := range taskOrders {
-			for _, cursor := range []string{"", work.TaskCursor(order, mid)} {
+			for _, cursor := range []bool{false, true} {
 				q := f.q
-				q.Order, q.Limit, q.Cursor = order, 20, cursor
+				q.Order, q.Limit = order, 20
 				name := f.name + "&order=" + order
-				if cursor != "" {
+				if cursor {
+					q.Cursor = work.TaskCursor(s.project, q, mid)
 					name += "&cursor"
 				}
 				sql, args, err := work.ListTasksSQL(s.tenant, s.project, q)

@@ -24,10 +24,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// Issuer and Audience are the token claims test environments expect.
+// Issuer and Audience are the token claims test environments expect; CursorKey signs their list cursors.
 const (
-	Issuer   = "https://hyperscale.test"
-	Audience = "hyperscale-api"
+	Issuer    = "https://hyperscale.test"
+	Audience  = "hyperscale-api"
+	CursorKey = "aHlwZXJzY2FsZSB0ZXN0IGN1cnNvciBrZXksIDMyKyBieXRlcw" // base64 of 37 fixed bytes
 )
 
 // Fixture is one test's platform environment.
@@ -60,6 +61,7 @@ func New(t testing.TB) *Fixture {
 	// The limits production starts with; a test that wants others changes Env.Config.Throttle before building
 	// its handler.
 	cfg.Throttle = identity.ThrottleConfigOf(identity.DefaultLimits)
+	cfg.Cursor.Key = CursorKey
 	return &Fixture{Env: service.WithKeys(cfg, slog.New(slog.DiscardHandler), d.DB, keys), DB: d, Signer: signer}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/coditect/hyperscale/shared/secrets"
 	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coditect/hyperscale/shared/tenancy"
+	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -375,7 +376,7 @@ func (c idClaims) displayName() string {
 	if n == "" {
 		n = strings.TrimSpace(c.PreferredUsername)
 	}
-	n = strings.ReplaceAll(n, "\x00", "")
+	n = strings.TrimSpace(valid.CleanDisplayText(n)) // NUL, controls and bidi overrides an IdP let through
 	if r := []rune(n); len(r) > 200 {
 		n = string(r[:200])
 	}

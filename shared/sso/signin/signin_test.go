@@ -295,6 +295,9 @@ func TestEmailVerifiedClaim(t *testing.T) {
 	if n := (idClaims{PreferredUsername: " jane\x00 "}).displayName(); n != "jane" {
 		t.Fatalf("display name %q, want the preferred username", n)
 	}
+	if n := (idClaims{Name: "Mallory\u202e\u2066 Admin\n"}).displayName(); n != "Mallory Admin" {
+		t.Fatalf("display name %q, want it without controls and bidi characters", n)
+	}
 }
 
 func TestStartRefusals(t *testing.T) {
