@@ -5,9 +5,7 @@ package auth
 
 import (
 	"errors"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -23,10 +21,12 @@ func init() { service.Register("auth", New) }
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {
 	h := &handler{env: env, ids: identity.New(env.DB.Directory, identity.DefaultParams, env.Config.Token.RefreshTTL)}
+	h.ids.ReuseInterval = env.Config.Token.RefreshReuseInterval
 	mux := env.Mux()
 	mux.Handle("POST /v1/auth/login", httpx.HandlerFunc(h.login))
 	mux.Handle("GET /.well-known/jwks.json", httpx.HandlerFunc(h.jwks))
 	registerSessions(env, mux, h.ids)
+	registerSessionList(env, mux, h.ids)
 	registerSSO(env, mux)
 	registerRegistration(env, mux, h.ids)
 	return env.Handler(mux)
@@ -110,26 +110,9 @@ func throttled(err error) *httpx.Problem {
 		WithHeader("Retry-After", strconv.FormatInt(t.RetryAfterSeconds(), 10))
 }
 
-// clientAddr is the caller's IP address, as throttling keys it.
-//
-// Trust assumption: in production every request reaches the function through API Gateway and Cloud Run, whose
-// front ends put the address they received the request from into X-Forwarded-For, so its first entry is the
-// caller's. A caller can prepend entries of its own, though, so the per-address limit is a coarse brake on
-// one source; the per-email limit is what protects an account, and it does not depend on this header. Where
-// no gateway is in front (tests, local runs), the connection's address is used.
-func clientAddr(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		first, _, _ := strings.Cut(xff, ",")
-		if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
-			return a.String()
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientAddr is the caller's IP address, as throttling keys it (see httpx.ClientAddr for whom it can be
+// trusted): the per-email limit is what protects an account, and it does not depend on it.
+func clientAddr(r *http.Request) string { return httpx.ClientAddr(r) }
 
 func (h *handler) jwks(w http.ResponseWriter, r *http.Request) error {
 	// Verifiers cache the set; an hour keeps a rotated key's arrival within the grace period of the old one.

@@ -137,8 +137,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, now time.Time) (Te
 		}
 		sess.Principal = token.Principal{IdentityID: ownerID, TenantID: tenantID, Role: access.Owner}
 		sess.TenantSlug = t.Slug
-		sess.RefreshToken, sess.RefreshExpiresAt, err = s.ids.StartSession(ctx, tx, ownerID, tenantID, now)
-		return err
+		return s.ids.StartSession(ctx, tx, &sess, now)
 	})
 	if err != nil {
 		return Tenant{}, identity.Session{}, fmt.Errorf("sign up %s: %w", in.Slug, err)

@@ -76,8 +76,7 @@ func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, ema
 			res.Joined = true
 		}
 		res.Session = identity.Session{Principal: token.Principal{IdentityID: id, TenantID: o.id, Role: role}, TenantSlug: o.slug}
-		res.Session.RefreshToken, res.Session.RefreshExpiresAt, err = s.o.Identity.StartSession(ctx, tx, id, o.id, now)
-		return err
+		return s.o.Identity.StartSession(ctx, tx, &res.Session, now)
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrDomainNotVerified) {
