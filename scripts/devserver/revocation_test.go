@@ -110,6 +110,8 @@ func TestRevocationBound(t *testing.T) {
 	servicetest.Expect(t, w.do(t, w.bob, listProjects), http.StatusOK) // within the bound the remembered answer may stand
 	clock = t0.Add(ttl)
 	servicetest.ExpectProblem(t, w.do(t, w.bob, listProjects), http.StatusUnauthorized, "invalid_token")
+	servicetest.ExpectProblem(t, w.do(t, w.bob, req{Method: "GET", Path: "/v1/users/me"}), http.StatusUnauthorized, "invalid_token")
+	servicetest.Expect(t, w.do(t, w.ada, req{Method: "GET", Path: "/v1/users/me"}), http.StatusOK)
 }
 
 // A suspended organization is still refused with 403 (the tenant-status check), session check or not.

@@ -1,6 +1,7 @@
 // Package identity holds people and their way in: identities (one per email, across organizations),
 // memberships, the password policy and password hashes, login and its throttling, refresh-token sessions
-// (rotation, reuse detection, logout, switching organization) and password change and reset. It works on the
+// (rotation with a reuse interval, reuse detection, logout, switching organization, the session list and the
+// check every authenticated request makes against them) and password change and reset. It works on the
 // directory store through the data library's named platform entry points, since an identity is not owned by
 // any one tenant.
 package identity
