@@ -303,7 +303,7 @@ func (h *handler) bearerIdentity(r *http.Request) uuid.UUID {
 			return uuid.Nil
 		}
 		// The session is checked too: a token of a session that was logged out proves no one.
-		p, err := h.env.VerifyToken(r, strings.TrimSpace(raw))
+		p, err := h.env.VerifyToken(r.Context(), strings.TrimSpace(raw))
 		if err != nil {
 			return uuid.Nil
 		}

@@ -149,7 +149,7 @@ func (e *Env) Authenticated(h http.Handler) http.Handler {
 	active := httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p, _ := httpx.PrincipalFrom(r.Context())
 		s, _ := httpx.SessionFrom(r.Context())
-		if err := e.checkSession(r, p, s); err != nil {
+		if err := e.checkSession(r.Context(), p, s); err != nil {
 			return err
 		}
 		status, err := e.Tenants.Status(r.Context(), p.TenantID)
@@ -171,20 +171,20 @@ func (e *Env) Authenticated(h http.Handler) http.Handler {
 
 // VerifyToken checks the access token raw as Authenticated does, signature and session both, for a route that
 // is public but treats a bearer token as evidence of who calls. The organization's status is not checked.
-func (e *Env) VerifyToken(r *http.Request, raw string) (token.Principal, error) {
+func (e *Env) VerifyToken(ctx context.Context, raw string) (token.Principal, error) {
 	p, s, err := e.Verifier.VerifySession(raw, e.Now())
 	if err != nil {
 		return token.Principal{}, err
 	}
-	if err := e.checkSession(r, p, s); err != nil {
+	if err := e.checkSession(ctx, p, s); err != nil {
 		return token.Principal{}, err
 	}
 	return p, nil
 }
 
 // checkSession asks the session cache about p's token of session s and maps its refusals to problems.
-func (e *Env) checkSession(r *http.Request, p token.Principal, s token.Session) error {
-	err := e.Sessions.Check(r.Context(), p, s)
+func (e *Env) checkSession(ctx context.Context, p token.Principal, s token.Session) error {
+	err := e.Sessions.Check(ctx, p, s)
 	var prob *httpx.Problem
 	switch {
 	case err == nil:
@@ -196,7 +196,7 @@ func (e *Env) checkSession(r *http.Request, p token.Principal, s token.Session) 
 	default:
 		return err
 	}
-	httpx.Logger(r.Context()).InfoContext(r.Context(), "token refused", "error", err.Error(), "sid", s.ID.String())
+	httpx.Logger(ctx).InfoContext(ctx, "token refused", "error", err.Error(), "sid", s.ID.String())
 	return prob.WithHeader("WWW-Authenticate", `Bearer realm="hyperscale", error="invalid_token"`)
 }
 
