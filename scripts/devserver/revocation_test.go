@@ -14,8 +14,9 @@ import (
 type revocationWorld struct {
 	h                http.Handler
 	f                *servicetest.Fixture
-	ada, bob         string // access tokens
-	bobID, bobReload string // bob's identity id and refresh token
+	ada, bob             string // access tokens
+	adaReload, bobReload string // refresh tokens
+	bobID                string
 }
 
 func newRevocationWorld(t *testing.T) *revocationWorld {
@@ -28,8 +29,9 @@ func newRevocationWorld(t *testing.T) *revocationWorld {
 		t.Fatal(err)
 	}
 	w := &revocationWorld{h: h, f: f, bobID: bob.IdentityID.String()}
-	w.ada = w.login(t, "ada@acme.test").Str("access_token")
-	res := w.login(t, "bob@bobco.test")
+	res := w.login(t, "ada@acme.test")
+	w.ada, w.adaReload = res.Str("access_token"), res.Str("refresh_token")
+	res = w.login(t, "bob@bobco.test")
 	w.bob, w.bobReload = res.Str("access_token"), res.Str("refresh_token")
 	return w
 }
@@ -94,6 +96,7 @@ func TestDemotedAdminIsRefusedAdminActions(t *testing.T) {
 }
 
 // With a session-check TTL, an instance trusts what it read for that long and no longer: the bound is the TTL.
+// Bob is removed and Ada logs out at t0; both tokens were read at t0.
 func TestRevocationBound(t *testing.T) {
 	t.Parallel()
 	w := newRevocationWorld(t)
@@ -102,16 +105,25 @@ func TestRevocationBound(t *testing.T) {
 	w.f.Env.Now = func() time.Time { return clock }
 	const ttl = 5 * time.Second
 	w.f.Env.Sessions = identity.NewSessionCache(w.f.Env.DB.Directory, ttl, 0, func() time.Time { return w.f.Env.Now() })
+	me := req{Method: "GET", Path: "/v1/users/me"}
 
-	servicetest.Expect(t, w.do(t, w.bob, listProjects), http.StatusOK) // read and remembered at t0
+	servicetest.Expect(t, w.do(t, w.bob, listProjects), http.StatusOK)
+	servicetest.Expect(t, w.do(t, w.ada, me), http.StatusOK)
+	servicetest.Expect(t, w.do(t, w.ada, req{Method: "DELETE", Path: "/v1/users/" + w.bobID}), http.StatusNoContent)
 	servicetest.Expect(t, servicetest.Do(t, w.h, req{Method: "POST", Path: "/v1/auth/logout",
-		Body: map[string]any{"refresh_token": w.bobReload}}), http.StatusNoContent)
+		Body: map[string]any{"refresh_token": w.adaReload}}), http.StatusNoContent)
+
+	// Within the bound the remembered answers may stand.
 	clock = t0.Add(ttl - time.Second)
-	servicetest.Expect(t, w.do(t, w.bob, listProjects), http.StatusOK) // within the bound the remembered answer may stand
+	servicetest.Expect(t, w.do(t, w.bob, listProjects), http.StatusOK)
+	servicetest.Expect(t, w.do(t, w.ada, me), http.StatusOK)
+	// At the bound they do not.
 	clock = t0.Add(ttl)
 	servicetest.ExpectProblem(t, w.do(t, w.bob, listProjects), http.StatusUnauthorized, "invalid_token")
-	servicetest.ExpectProblem(t, w.do(t, w.bob, req{Method: "GET", Path: "/v1/users/me"}), http.StatusUnauthorized, "invalid_token")
-	servicetest.Expect(t, w.do(t, w.ada, req{Method: "GET", Path: "/v1/users/me"}), http.StatusOK)
+	servicetest.ExpectProblem(t, w.do(t, w.bob, me), http.StatusUnauthorized, "invalid_token")
+	servicetest.ExpectProblem(t, w.do(t, w.ada, me), http.StatusUnauthorized, "invalid_token")
+	// A new login is read afresh.
+	servicetest.Expect(t, w.do(t, w.login(t, "ada@acme.test").Str("access_token"), me), http.StatusOK)
 }
 
 // A suspended organization is still refused with 403 (the tenant-status check), session check or not.
