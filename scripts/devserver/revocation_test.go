@@ -12,8 +12,8 @@ import (
 
 // revocationWorld is acme (owner ada) with bob, an admin of acme who logged in through the auth function.
 type revocationWorld struct {
-	h                http.Handler
-	f                *servicetest.Fixture
+	h                    http.Handler
+	f                    *servicetest.Fixture
 	ada, bob             string // access tokens
 	adaReload, bobReload string // refresh tokens
 	bobID                string
