@@ -31,10 +31,12 @@ func New(env *service.Env) http.Handler {
 func build(env *service.Env, box *identity.SecretBox) http.Handler {
 	h := &handler{env: env, ids: env.Identities()}
 	h.ids.MFA = box
+	h.ids.ReuseInterval = env.Config.Token.RefreshReuseInterval
 	mux := env.Mux()
 	mux.Handle("POST /v1/auth/login", httpx.HandlerFunc(h.login))
 	mux.Handle("GET /.well-known/jwks.json", httpx.HandlerFunc(h.jwks))
 	registerSessions(env, mux, h.ids)
+	registerSessionList(env, mux, h.ids)
 	registerSSO(env, mux)
 	registerRegistration(env, mux, h.ids)
 	registerVerification(env, mux, h.ids)

@@ -92,8 +92,10 @@ func TestRefreshRotates(t *testing.T) {
 	}
 	third := servicetest.Expect(t, servicetest.Do(t, h, refreshReq(second.Str("refresh_token"))), http.StatusOK)
 
-	// The first token is spent: presenting it again is refused and revokes the family, so even the newest
-	// token of the family stops working.
+	// The first token is spent: presenting it again after the reuse interval is refused and revokes the
+	// family, so even the newest token of the family stops working.
+	later := time.Now().Add(f.Env.Config.Token.RefreshReuseInterval + time.Second)
+	f.Env.Now = func() time.Time { return later }
 	servicetest.ExpectProblem(t, servicetest.Do(t, h, refreshReq(first.Str("refresh_token"))), http.StatusUnauthorized, "invalid_grant")
 	servicetest.ExpectProblem(t, servicetest.Do(t, h, refreshReq(third.Str("refresh_token"))), http.StatusUnauthorized, "invalid_grant")
 	servicetest.ExpectProblem(t, servicetest.Do(t, h, refreshReq(second.Str("refresh_token"))), http.StatusUnauthorized, "invalid_grant")

@@ -160,7 +160,8 @@ func TestSuspendedOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	servicetest.ExpectProblem(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects", Bearer: tok}), 403, "tenant_suspended")
-	for _, stmt := range []string{`DELETE FROM directory.memberships WHERE tenant_id = $1`, `DELETE FROM directory.tenants WHERE id = $1`} {
+	for _, stmt := range []string{`DELETE FROM directory.memberships WHERE tenant_id = $1`,
+		`DELETE FROM directory.refresh_token_families WHERE tenant_id = $1`, `DELETE FROM directory.tenants WHERE id = $1`} {
 		if _, err := f.DB.Owner.Exec(t.Context(), stmt, p.TenantID); err != nil {
 			t.Fatal(err)
 		}

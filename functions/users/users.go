@@ -303,7 +303,8 @@ func (h *handler) bearerIdentity(r *http.Request) uuid.UUID {
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return uuid.Nil
 		}
-		p, err := h.env.Verifier.Verify(strings.TrimSpace(raw), h.env.Now())
+		// The session is checked too: a token of a session that was logged out proves no one.
+		p, err := h.env.VerifyToken(r.Context(), strings.TrimSpace(raw))
 		if err != nil {
 			return uuid.Nil
 		}

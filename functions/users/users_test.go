@@ -332,9 +332,15 @@ func TestRolesTheLastOwnerAndRemoval(t *testing.T) {
 	// With a second owner, the first may step down, and the second is then the last.
 	do(t, h, otok, role(admin.IdentityID, "owner"), 200)
 	do(t, h, otok, role(owner.IdentityID, "admin"), 200)
+	// Both changed roles: the tokens minted before are stale, fresh ones carry the new roles.
+	expectProblem(t, h, atok, role(admin.IdentityID, "member"), 401, "token_stale")
+	expectProblem(t, h, otok, role(admin.IdentityID, "member"), 401, "token_stale")
+	atok = f.Token(t, token.Principal{IdentityID: admin.IdentityID, TenantID: owner.TenantID, Role: "owner"})
 	expectProblem(t, h, atok, role(admin.IdentityID, "member"), 409, "last_owner")
 	expectProblem(t, h, atok, remove(admin.IdentityID), 409, "last_owner")
-	// Ada's token still says owner, but the directory says admin: she may no longer touch owners.
+	// Even a token that names owner in Ada's current session, the directory says admin: she may no longer
+	// touch owners.
+	otok = f.Token(t, owner)
 	expectProblem(t, h, otok, role(admin.IdentityID, "member"), 403, "forbidden")
 
 	// Removing a member revokes their sessions in this organization.
@@ -350,13 +356,14 @@ func TestRolesTheLastOwnerAndRemoval(t *testing.T) {
 		t.Fatalf("the removed member's refresh-token family is not revoked (%v)", err)
 	}
 	expectProblem(t, h, otok, remove(member.IdentityID), 404, "not_found")
-	expectProblem(t, h, f.Token(t, member), req{Method: "GET", Path: "/v1/users/me"}, 404, "not_found")
+	// A token of the removed member, even one minted after the removal, opens nothing.
+	expectProblem(t, h, f.Token(t, member), req{Method: "GET", Path: "/v1/users/me"}, 401, "invalid_token")
 
 	// Anyone may leave, a viewer included; afterwards their token can change nothing.
 	viewer := f.Join(t, owner.TenantID, "viewer")
 	vtok := f.Token(t, viewer)
 	do(t, h, vtok, remove(viewer.IdentityID), 204)
-	expectProblem(t, h, vtok, remove(viewer.IdentityID), 403, "forbidden")
+	expectProblem(t, h, vtok, remove(viewer.IdentityID), 401, "invalid_token")
 
 	var trail string
 	if err := f.DB.Owner.QueryRow(ctx, `SELECT string_agg(type, ',' ORDER BY id) FROM tenant.outbox WHERE tenant_id = $1 AND type LIKE 'user.%'`,
@@ -497,13 +504,14 @@ func TestAnotherTenantSeesNothing(t *testing.T) {
 	if me := do(t, h, btok, req{Method: "GET", Path: "/v1/users/me"}, 200); me.Str("email") != "hank@globex.test" {
 		t.Fatalf("B's me: %s", me.Raw)
 	}
-	// A token naming A's tenant with B's identity (forged around the role check) finds no membership either.
+	// A token naming A's tenant with B's identity (forged around the role check) is refused at the door: the
+	// session check finds no membership behind it.
 	forged := f.Token(t, token.Principal{IdentityID: b.IdentityID, TenantID: a.TenantID, Role: "owner"})
-	expectProblem(t, h, forged, req{Method: "GET", Path: "/v1/users/me"}, 404, "not_found")
-	expectProblem(t, h, forged, req{Method: "PUT", Path: "/v1/users/me", Body: map[string]any{"name": "Mallory"}}, 404, "not_found")
-	expectProblem(t, h, forged, req{Method: "PUT", Path: "/v1/users/" + aMember + "/role", Body: map[string]any{"role": "admin"}}, 403, "forbidden")
-	expectProblem(t, h, forged, req{Method: "POST", Path: "/v1/users/invite", Body: map[string]any{"email": "m@evil.test", "role": "owner"}}, 403, "forbidden")
-	expectProblem(t, h, forged, req{Method: "DELETE", Path: "/v1/users/" + aMember}, 403, "forbidden")
+	expectProblem(t, h, forged, req{Method: "GET", Path: "/v1/users/me"}, 401, "invalid_token")
+	expectProblem(t, h, forged, req{Method: "PUT", Path: "/v1/users/me", Body: map[string]any{"name": "Mallory"}}, 401, "invalid_token")
+	expectProblem(t, h, forged, req{Method: "PUT", Path: "/v1/users/" + aMember + "/role", Body: map[string]any{"role": "admin"}}, 401, "invalid_token")
+	expectProblem(t, h, forged, req{Method: "POST", Path: "/v1/users/invite", Body: map[string]any{"email": "m@evil.test", "role": "owner"}}, 401, "invalid_token")
+	expectProblem(t, h, forged, req{Method: "DELETE", Path: "/v1/users/" + aMember}, 401, "invalid_token")
 
 	l := do(t, h, atok, req{Method: "GET", Path: "/v1/users"}, 200)
 	if got := strings.Join(emails(l), ","); got != "ada@acme.test,bob@acme.test" {

@@ -88,7 +88,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 	t.Parallel()
 	h, f := newPlatform(t)
 	p := f.SignUp(t, "acme", "ada@acme.test")
-	tok := f.Token(t, p)
+	tok, sess := f.TokenSession(t, p)
 	kid, err := token.Thumbprint(&f.Signer.PublicKey)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,8 @@ func TestBadInputIsAProblem(t *testing.T) {
 	now := time.Now()
 	claims := func(at time.Time, edit func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{"iss": servicetest.Issuer, "aud": servicetest.Audience, "sub": p.IdentityID.String(), "tid": p.TenantID.String(),
-			"role": "owner", "iat": at.Unix(), "nbf": at.Unix(), "exp": at.Add(15 * time.Minute).Unix()}
+			"role": "owner", "iat": at.Unix(), "nbf": at.Unix(), "exp": at.Add(15 * time.Minute).Unix(),
+			"sid": sess.ID.String(), "mv": sess.MembershipVersion}
 		if edit != nil {
 			edit(c)
 		}
@@ -148,6 +149,9 @@ func TestBadInputIsAProblem(t *testing.T) {
 		{"alg none token", req{Method: "GET", Path: "/v1/projects", Bearer: none}, 401, "invalid_token"},
 		{"HS256 keyed with the public key", req{Method: "GET", Path: "/v1/projects", Bearer: sign(jwt.SigningMethodHS256, []byte(pubPEM), claims(now, nil))}, 401, "invalid_token"},
 		{"wrong audience", req{Method: "GET", Path: "/v1/projects", Bearer: sign(jwt.SigningMethodES256, f.Signer, claims(now, func(c jwt.MapClaims) { c["aud"] = "elsewhere" }))}, 401, "invalid_token"},
+		{"token without a session", req{Method: "GET", Path: "/v1/projects", Bearer: sign(jwt.SigningMethodES256, f.Signer, claims(now, func(c jwt.MapClaims) { delete(c, "sid") }))}, 401, "invalid_token"},
+		{"token of an unknown session", req{Method: "GET", Path: "/v1/projects", Bearer: sign(jwt.SigningMethodES256, f.Signer, claims(now, func(c jwt.MapClaims) { c["sid"] = uuid.NewString() }))}, 401, "invalid_token"},
+		{"token of another membership version", req{Method: "GET", Path: "/v1/projects", Bearer: sign(jwt.SigningMethodES256, f.Signer, claims(now, func(c jwt.MapClaims) { c["mv"] = sess.MembershipVersion + 1 }))}, 401, "token_stale"},
 		{"gateway-forwarded bad token", req{Method: "GET", Path: "/v1/projects", Header: map[string]string{"X-Forwarded-Authorization": "Bearer not.a.jwt"}}, 401, "invalid_token"},
 	}
 	for _, tc := range tests {

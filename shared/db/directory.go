@@ -33,6 +33,9 @@ var (
 	EntrySSO = Entry{"sso"}
 	// EntryTenantStatus reads whether an organization is active, for every authenticated request.
 	EntryTenantStatus = Entry{"tenant_status"}
+	// EntrySessionCheck reads whether an access token's session is open and its membership unchanged, for
+	// every authenticated request.
+	EntrySessionCheck = Entry{"session_check"}
 	// EntryIdempotency records and replays Idempotency-Key answers of requests made before sign-in.
 	EntryIdempotency = Entry{"idempotency"}
 	// EntryEmailVerification issues and redeems email-verification tokens of an identity.

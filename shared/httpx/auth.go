@@ -13,6 +13,8 @@ import (
 
 type principalKey struct{}
 
+type sessionKey struct{}
+
 // WithPrincipal returns ctx carrying p, as Authenticate leaves it for handlers.
 func WithPrincipal(ctx context.Context, p token.Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
@@ -24,8 +26,20 @@ func PrincipalFrom(ctx context.Context) (token.Principal, bool) {
 	return p, ok
 }
 
+// WithSession returns ctx carrying s, the session of the request's access token, as Authenticate leaves it.
+func WithSession(ctx context.Context, s token.Session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, s)
+}
+
+// SessionFrom returns the session of the request's access token, if any.
+func SessionFrom(ctx context.Context) (token.Session, bool) {
+	s, ok := ctx.Value(sessionKey{}).(token.Session)
+	return s, ok
+}
+
 // Authenticate admits only requests carrying a valid access token and puts its principal (identity, tenant,
-// role) in the request's context. now is the clock tokens are checked against.
+// role) and its session in the request's context. now is the clock tokens are checked against. Whether the
+// session is still open is the directory's to say: service.Env.Authenticated asks it after this.
 func Authenticate(v *token.Verifier, now func() time.Time) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -34,7 +48,7 @@ func Authenticate(v *token.Verifier, now func() time.Time) func(http.Handler) ht
 				WriteProblem(w, copyOf(errUnauthorized).WithHeader("WWW-Authenticate", `Bearer realm="hyperscale"`))
 				return
 			}
-			p, err := v.Verify(raw, now())
+			p, sess, err := v.VerifySession(raw, now())
 			if err != nil {
 				prob := NewProblem(http.StatusUnauthorized, "invalid_token", "the access token is not valid")
 				if errors.Is(err, token.ErrExpired) {
@@ -44,7 +58,7 @@ func Authenticate(v *token.Verifier, now func() time.Time) func(http.Handler) ht
 				WriteProblem(w, prob.WithHeader("WWW-Authenticate", `Bearer realm="hyperscale", error="invalid_token"`))
 				return
 			}
-			ctx := obs.WithTenant(WithPrincipal(r.Context(), p), p.TenantID.String())
+			ctx := obs.WithTenant(WithSession(WithPrincipal(r.Context(), p), sess), p.TenantID.String())
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -78,28 +77,4 @@ func (s *Service) admit(ctx context.Context, tx pgx.Tx, identityID, tenantID uui
 		return fmt.Errorf("session policy of tenant %s: %w", tenantID, err)
 	}
 	return nil
-}
-
-// StartSessionWith is StartSession for a session authenticated as amr (AMRPassword, AMRSSO, with AMRMFA
-// added), which the family keeps and its refreshes carry. An empty amr is stored as unknown.
-func (s *Service) StartSessionWith(ctx context.Context, tx pgx.Tx, identityID, tenantID uuid.UUID, amr string, now time.Time) (string, time.Time, error) {
-	family, err := uuid.NewV7()
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("start session: %w", err)
-	}
-	tok, sum := newSecret()
-	expires := now.Add(s.refreshTTL).UTC().Truncate(time.Second)
-	var stored *string
-	if amr = strings.Join(strings.Fields(amr), " "); amr != "" {
-		stored = &amr
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO directory.refresh_token_families (id, identity_id, tenant_id, created_at, amr) VALUES ($1, $2, $3, $4, $5)`,
-		family, identityID, tenantID, now, stored); err != nil {
-		return "", time.Time{}, fmt.Errorf("start session: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO directory.refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-		sum, family, now, expires); err != nil {
-		return "", time.Time{}, fmt.Errorf("start session: %w", err)
-	}
-	return tok, expires, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/token"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -59,17 +60,17 @@ func TestClaimEmail(t *testing.T) {
 		t.Fatalf("another identity's session ended: %v", err)
 	}
 	// Once proven, a claim changes nothing: a session opened since survives.
-	var fresh string
-	if err := f.d.DB.Directory.Platform(ctx, db.EntrySSO, func(tx pgx.Tx) (err error) {
-		fresh, _, err = f.ids.StartSessionWith(ctx, tx, victim, squatter.Principal.TenantID, identity.AMRSSO(squatter.Principal.TenantID), now)
-		return err
+	opened := identity.Session{Principal: token.Principal{IdentityID: victim, TenantID: squatter.Principal.TenantID,
+		AMR: identity.AMRSSO(squatter.Principal.TenantID)}}
+	if err := f.d.DB.Directory.Platform(ctx, db.EntrySSO, func(tx pgx.Tx) error {
+		return f.ids.StartSession(ctx, tx, &opened, now)
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if claim(victim) {
 		t.Fatal("a proven email was claimed again")
 	}
-	s, err := f.ids.Refresh(ctx, fresh, now)
+	s, err := f.ids.Refresh(ctx, opened.RefreshToken, now)
 	if err != nil || s.Principal.AMR != identity.AMRSSO(squatter.Principal.TenantID) {
 		t.Fatalf("the session opened after the claim: %+v, %v", s.Principal, err)
 	}

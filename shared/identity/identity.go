@@ -1,6 +1,7 @@
 // Package identity holds people and their way in: identities (one per email, across organizations),
 // memberships, the password policy and password hashes, login and its throttling, refresh-token sessions
-// (rotation, reuse detection, logout, switching organization) and password change and reset. It works on the
+// (rotation with a reuse interval, reuse detection, logout, switching organization, the session list and the
+// check every authenticated request makes against them) and password change and reset. It works on the
 // directory store through the data library's named platform entry points, since an identity is not owned by
 // any one tenant.
 package identity
@@ -39,13 +40,20 @@ const (
 )
 
 // Session is what a successful login or sign-up yields: who is in, where, and the refresh token that keeps them
-// in. The access token is minted from Principal by the caller's token issuer.
+// in. The access token is minted from Principal, ID and MembershipVersion by the caller's token issuer.
 type Session struct {
-	Principal        token.Principal
-	TenantSlug       string
-	RefreshToken     string
-	RefreshExpiresAt time.Time
+	Principal token.Principal
+	// ID is the refresh-token family, the sid of every access token minted in the session.
+	ID uuid.UUID
+	// MembershipVersion is the version of the membership Principal.Role was read from.
+	MembershipVersion int64
+	TenantSlug        string
+	RefreshToken      string
+	RefreshExpiresAt  time.Time
 }
+
+// DefaultReuseInterval is the refresh-token reuse interval New sets, TOKEN_REFRESH_REUSE_INTERVAL's default.
+const DefaultReuseInterval = 10 * time.Second
 
 // Service logs identities in, keeps their sessions (refresh, logout, switching organization) and their
 // passwords (change and reset).
@@ -59,6 +67,9 @@ type Service struct {
 	// MFA seals and opens TOTP secrets. When nil, enrolment and the second step of a login answer
 	// ErrMFAUnavailable; a login of an enrolled identity still owes its code, so a missing key never skips it.
 	MFA *SecretBox
+	// ReuseInterval is how long after its rotation a refresh token presented again still gets the same
+	// successor (see Refresh); New sets DefaultReuseInterval. Like Limits, set it before the Service is used.
+	ReuseInterval time.Duration
 
 	dir        *db.Directory
 	params     Params
@@ -73,7 +84,7 @@ type Service struct {
 
 // New returns the identity service over the directory.
 func New(dir *db.Directory, params Params, refreshTTL time.Duration) *Service {
-	return &Service{Limits: DefaultLimits, Hasher: Argon2{params}, dir: dir, params: params, refreshTTL: refreshTTL, dummyHash: HashPassword("not a password anyone has", params)}
+	return &Service{Limits: DefaultLimits, Hasher: Argon2{params}, ReuseInterval: DefaultReuseInterval, dir: dir, params: params, refreshTTL: refreshTTL, dummyHash: HashPassword("not a password anyone has", params)}
 }
 
 // HashPassword hashes password with the service's Hasher.
@@ -249,8 +260,7 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 				return err
 			}
 		}
-		sess.RefreshToken, sess.RefreshExpiresAt, err = s.StartSession(ctx, tx, id, m.tenant, now)
-		return err
+		return s.StartSession(ctx, tx, &sess, now)
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("login: %w", err)
@@ -294,9 +304,40 @@ func digest(tok string) []byte {
 // secretLen is the length of every token newSecret makes; anything else cannot be one.
 const secretLen = 43
 
-// StartSession opens a new refresh-token family for identityID in tenantID inside tx, a directory transaction,
-// and returns its first token and when it expires. Only the token's SHA-256 is stored. The session is recorded
-// as opened with a password (AMRPassword); StartSessionWith names another method.
-func (s *Service) StartSession(ctx context.Context, tx pgx.Tx, identityID, tenantID uuid.UUID, now time.Time) (string, time.Time, error) {
-	return s.StartSessionWith(ctx, tx, identityID, tenantID, AMRPassword, now)
+// StartSession opens a new refresh-token family for sess.Principal (its identity in its tenant, where it must
+// be a member) inside tx, a directory transaction, and fills in sess's ID (the family), MembershipVersion,
+// the role the membership has now, RefreshToken and RefreshExpiresAt. Only the token's SHA-256 is stored. The
+// client the request came from (WithClient) is recorded for the session list, and so is how the session was
+// authenticated (sess.Principal.AMR: AMRPassword, AMRSSO, with AMRMFA added; empty is stored as unknown),
+// which the family keeps and its refreshes carry.
+func (s *Service) StartSession(ctx context.Context, tx pgx.Tx, sess *Session, now time.Time) error {
+	family, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("start session: %w", err)
+	}
+	tok, sum := newSecret()
+	expires := now.Add(s.refreshTTL).UTC().Truncate(time.Second)
+	c := ClientFrom(ctx)
+	p := sess.Principal
+	var amr *string
+	if m := strings.Join(strings.Fields(p.AMR), " "); m != "" {
+		amr = &m
+	}
+	// One round trip: the family, its first token, and the membership the access token will name.
+	err = tx.QueryRow(ctx, `WITH f AS (
+			INSERT INTO directory.refresh_token_families (id, identity_id, tenant_id, created_at, last_used_at, user_agent, client_address, amr)
+			VALUES ($1, $2, $3, $4, $4, $5, $6, $9)
+		), t AS (
+			INSERT INTO directory.refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES ($7, $1, $4, $8)
+		)
+		SELECT role, version FROM directory.memberships WHERE tenant_id = $3 AND identity_id = $2`,
+		family, p.IdentityID, p.TenantID, now, c.UserAgent, c.Address, sum, expires, amr).Scan(&sess.Principal.Role, &sess.MembershipVersion)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("start session: %s is not a member of %s", p.IdentityID, p.TenantID)
+	}
+	if err != nil {
+		return fmt.Errorf("start session: %w", err)
+	}
+	sess.ID, sess.RefreshToken, sess.RefreshExpiresAt = family, tok, expires
+	return nil
 }

@@ -404,7 +404,7 @@ func TestSessionTokens(t *testing.T) {
 	}
 	const iss, aud = "https://auth.hyperscale.test", "hyperscale"
 	p := token.Principal{IdentityID: uuid.Must(uuid.NewV7()), TenantID: uuid.Must(uuid.NewV7()), Role: access.Admin}
-	sess := identity.Session{Principal: p, TenantSlug: "acme", RefreshToken: "refresh-me"}
+	sess := identity.Session{Principal: p, ID: uuid.Must(uuid.NewV7()), MembershipVersion: 3, TenantSlug: "acme", RefreshToken: "refresh-me"}
 	tests := []struct {
 		name    string
 		ttl     time.Duration
@@ -416,6 +416,8 @@ func TestSessionTokens(t *testing.T) {
 		{"one hour on a whole second", time.Hour, time.Now().Truncate(time.Second), sess, false},
 		{"five minutes at a sub-second instant", 5 * time.Minute, time.Date(2030, 1, 2, 3, 4, 5, 999_999_999, time.UTC), sess, false},
 		{"session without principal", 15 * time.Minute, time.Now(), identity.Session{RefreshToken: "x"}, true},
+		{"session without id", 15 * time.Minute, time.Now(), identity.Session{Principal: p, MembershipVersion: 3, RefreshToken: "x"}, true},
+		{"session without membership version", 15 * time.Minute, time.Now(), identity.Session{Principal: p, ID: uuid.New(), RefreshToken: "x"}, true},
 		{"issuer with no lifetime", 0, time.Now(), sess, true},
 	}
 	for _, tt := range tests {
@@ -437,9 +439,10 @@ func TestSessionTokens(t *testing.T) {
 			if want := int64(tt.ttl / time.Second); tok.ExpiresIn != want {
 				t.Fatalf("expires_in = %d, want %d", tok.ExpiresIn, want)
 			}
-			got, err := token.NewVerifier(keys, iss, aud).Verify(tok.AccessToken, tt.now)
-			if err != nil || got != tt.session.Principal {
-				t.Fatalf("Verify = %+v, %v; want %+v", got, err, tt.session.Principal)
+			got, gotSess, err := token.NewVerifier(keys, iss, aud).VerifySession(tok.AccessToken, tt.now)
+			wantSess := token.Session{ID: tt.session.ID, MembershipVersion: tt.session.MembershipVersion}
+			if err != nil || got != tt.session.Principal || gotSess != wantSess {
+				t.Fatalf("Verify = %+v, %+v, %v; want %+v, %+v", got, gotSess, err, tt.session.Principal, wantSess)
 			}
 			if _, err := token.NewVerifier(keys, iss, aud).Verify(tok.AccessToken, tt.now.Add(tt.ttl+token.Leeway+time.Second)); !errors.Is(err, token.ErrExpired) {
 				t.Fatalf("Verify after expires_in: %v, want expired", err)

@@ -448,8 +448,7 @@ func (s *Service) LoginMFA(ctx context.Context, client, mfaToken, code string, n
 		}
 		amr := AMRPassword + " " + AMRMFA
 		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: *role, AMR: amr}
-		sess.RefreshToken, sess.RefreshExpiresAt, err = s.StartSessionWith(ctx, tx, identityID, tenantID, amr, now)
-		return err
+		return s.StartSession(ctx, tx, &sess, now)
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("login with second factor: %w", err)

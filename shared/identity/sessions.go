@@ -38,13 +38,15 @@ type Membership struct {
 
 // Refresh rotates the refresh token raw: it is spent, and a new token of the same family, valid for the
 // refresh TTL from now, comes back in a Session whose principal carries the identity's current role in the
-// family's organization.
+// family's organization (and the membership's current version).
 //
-// A spent token presented again revokes the whole family (ErrRefreshReused). A family whose identity is no
-// longer a member of its organization, or whose organization is not active, is revoked too (ErrInvalidGrant):
-// a removed member's session ends at its next refresh. So does one that no longer meets what its organization
-// requires (Policy): ErrSSORequired or ErrOrganizationRequiresMFA, its family revoked. The token's row and its family's are locked, so of two
-// concurrent uses of one token exactly one rotates and the other finds it spent.
+// A spent token presented again within s.ReuseInterval of its rotation gets the same successor back (two tabs
+// refreshing at once both stay in); presented later, it revokes the whole family (ErrRefreshReused). A family
+// whose identity is no longer a member of its organization, or whose organization is not active, is revoked
+// too (ErrInvalidGrant): a removed member's session ends at its next refresh. So does one that no longer meets
+// what its organization requires (Policy): ErrSSORequired or ErrOrganizationRequiresMFA, its family revoked.
+// The token's row and its family's are locked, so of concurrent uses of one token exactly one rotates and the
+// others find it spent.
 func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Session, error) {
 	if len(raw) != secretLen {
 		return Session{}, ErrInvalidGrant
@@ -53,24 +55,28 @@ func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Sessi
 		sess    Session
 		outcome error
 	)
+	client := ClientFrom(ctx)
 	err := s.dir.Platform(ctx, db.EntrySession, func(tx pgx.Tx) error {
 		var (
 			family, identityID, tenantID uuid.UUID
 			expires                      time.Time
-			used, revoked                bool
+			used                         *time.Time
+			successor                    []byte
+			revoked                      bool
 			status                       string
 			role                         *string
+			version                      *int64
 			amr                          *string
 		)
-		err := tx.QueryRow(ctx, `SELECT t.family_id, t.expires_at, t.used_at IS NOT NULL, f.identity_id, f.tenant_id,
-				f.revoked_at IS NOT NULL, tn.slug, tn.status, m.role, f.amr
+		err := tx.QueryRow(ctx, `SELECT t.family_id, t.expires_at, t.used_at, t.successor, f.identity_id, f.tenant_id,
+				f.revoked_at IS NOT NULL, tn.slug, tn.status, m.role, m.version, f.amr
 			FROM directory.refresh_tokens t
 			JOIN directory.refresh_token_families f ON f.id = t.family_id
 			JOIN directory.tenants tn ON tn.id = f.tenant_id
 			LEFT JOIN directory.memberships m ON m.tenant_id = f.tenant_id AND m.identity_id = f.identity_id
 			WHERE t.token_hash = $1
 			FOR UPDATE OF t, f`, digest(raw)).
-			Scan(&family, &expires, &used, &identityID, &tenantID, &revoked, &sess.TenantSlug, &status, &role, &amr)
+			Scan(&family, &expires, &used, &successor, &identityID, &tenantID, &revoked, &sess.TenantSlug, &status, &role, &version, &amr)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			outcome = ErrInvalidGrant
@@ -80,15 +86,15 @@ func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Sessi
 		case revoked:
 			outcome = ErrInvalidGrant
 			return nil
-		case used:
-			outcome = ErrRefreshReused
-			return revokeFamily(ctx, tx, family, now)
-		case !now.Before(expires):
-			outcome = ErrInvalidGrant
-			return nil
 		case role == nil || status != "active":
 			outcome = ErrInvalidGrant
 			return revokeFamily(ctx, tx, family, now)
+		case used != nil && (successor == nil || now.Sub(*used) > s.ReuseInterval):
+			outcome = ErrRefreshReused
+			return revokeFamily(ctx, tx, family, now)
+		case used == nil && !now.Before(expires):
+			outcome = ErrInvalidGrant
+			return nil
 		}
 		var method string
 		if amr != nil {
@@ -102,14 +108,33 @@ func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Sessi
 			outcome = err
 			return revokeFamily(ctx, tx, family, now)
 		}
-		tok, sum := newSecret()
-		sess.RefreshToken, sess.RefreshExpiresAt = tok, now.Add(s.refreshTTL).UTC().Truncate(time.Second)
+		sess.ID, sess.MembershipVersion = family, *version
 		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: *role, AMR: method}
+		if used != nil {
+			// A repeat within the reuse interval: the successor the first use made, not a new one.
+			next, err := openSuccessor(raw, successor)
+			if err != nil {
+				return err
+			}
+			sess.RefreshToken = next
+			return tx.QueryRow(ctx, `SELECT expires_at FROM directory.refresh_tokens WHERE token_hash = $1 AND family_id = $2`,
+				digest(next), family).Scan(&sess.RefreshExpiresAt)
+		}
+		tok, sum := newSecret()
+		sealed, err := sealSuccessor(raw, tok)
+		if err != nil {
+			return err
+		}
+		sess.RefreshToken, sess.RefreshExpiresAt = tok, now.Add(s.refreshTTL).UTC().Truncate(time.Second)
 		_, err = tx.Exec(ctx, `WITH spent AS (
-				UPDATE directory.refresh_tokens SET used_at = $2 WHERE token_hash = $1
+				UPDATE directory.refresh_tokens SET used_at = $2, successor = $6 WHERE token_hash = $1
+			), seen AS (
+				UPDATE directory.refresh_token_families
+				SET last_used_at = $2, user_agent = COALESCE(NULLIF($7, ''), user_agent), client_address = COALESCE(NULLIF($8, ''), client_address)
+				WHERE id = $4
 			)
 			INSERT INTO directory.refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES ($3, $4, $2, $5)`,
-			digest(raw), now, sum, family, sess.RefreshExpiresAt)
+			digest(raw), now, sum, family, sess.RefreshExpiresAt, sealed, client.UserAgent, client.Address)
 		return err
 	})
 	if err != nil {
@@ -184,8 +209,7 @@ func (s *Service) SwitchFrom(ctx context.Context, from token.Principal, tenantSl
 			return err
 		}
 		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: role, AMR: from.AMR}
-		sess.RefreshToken, sess.RefreshExpiresAt, err = s.StartSessionWith(ctx, tx, identityID, tenantID, from.AMR, now)
-		return err
+		return s.StartSession(ctx, tx, &sess, now)
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("switch to %s: %w", tenantSlug, err)

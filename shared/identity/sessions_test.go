@@ -1,7 +1,9 @@
 package identity_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"sync"
 	"testing"
@@ -44,7 +46,7 @@ func TestRefresh(t *testing.T) {
 		}
 	})
 
-	t.Run("reuse revokes the family", func(t *testing.T) {
+	t.Run("reuse after the interval revokes the family", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		_, first := f.signUp(t, "acme", "ada@example.com", pw)
@@ -56,18 +58,92 @@ func TestRefresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.ids.Refresh(ctx, first.RefreshToken, t0); !errors.Is(err, identity.ErrRefreshReused) || !errors.Is(err, identity.ErrInvalidGrant) {
+		late := t0.Add(identity.DefaultReuseInterval + time.Second)
+		if _, err := f.ids.Refresh(ctx, first.RefreshToken, late); !errors.Is(err, identity.ErrRefreshReused) || !errors.Is(err, identity.ErrInvalidGrant) {
 			t.Fatalf("reuse: %v, want ErrRefreshReused", err)
 		}
 		if !f.lookupToken(t, second.RefreshToken).revoked {
 			t.Fatal("family not revoked")
 		}
-		if _, err := f.ids.Refresh(ctx, second.RefreshToken, t0); !errors.Is(err, identity.ErrInvalidGrant) {
-			t.Fatalf("newest token of a revoked family: %v", err)
+		for name, raw := range map[string]string{"newest": second.RefreshToken, "spent": first.RefreshToken} {
+			if _, err := f.ids.Refresh(ctx, raw, t0); !errors.Is(err, identity.ErrInvalidGrant) {
+				t.Fatalf("%s token of a revoked family, even back inside the interval: %v", name, err)
+			}
 		}
 		// Another login's family is untouched.
-		if _, err := f.ids.Refresh(ctx, other.RefreshToken, t0); err != nil {
+		if _, err := f.ids.Refresh(ctx, other.RefreshToken, late); err != nil {
 			t.Fatalf("other family: %v", err)
+		}
+	})
+
+	t.Run("reuse within the interval gets the same successor", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		_, first := f.signUp(t, "acme", "ada@example.com", pw)
+		second, err := f.ids.Refresh(ctx, first.RefreshToken, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range []time.Time{t0, t0.Add(identity.DefaultReuseInterval), t0.Add(-time.Second)} {
+			again, err := f.ids.Refresh(ctx, first.RefreshToken, at)
+			if err != nil {
+				t.Fatalf("repeat at %v: %v", at.Sub(t0), err)
+			}
+			if again.RefreshToken != second.RefreshToken || !again.RefreshExpiresAt.Equal(second.RefreshExpiresAt) ||
+				again.Principal != second.Principal || again.ID != second.ID || again.MembershipVersion != second.MembershipVersion {
+				t.Fatalf("repeat at %v = %+v, want the first answer %+v", at.Sub(t0), again, second)
+			}
+		}
+		st := f.lookupToken(t, second.RefreshToken)
+		if st.used || st.revoked || st.familyTokens != 2 {
+			t.Fatalf("successor %+v: want one unspent successor in a live family", st)
+		}
+		// The successor is stored sealed, not in the clear, and the seal opens only with the spent token.
+		var sealed []byte
+		sum := sha256.Sum256([]byte(first.RefreshToken))
+		if err := f.d.Owner.QueryRow(ctx, `SELECT successor FROM directory.refresh_tokens WHERE token_hash = $1`, sum[:]).Scan(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		if len(sealed) == 0 || bytes.Contains(sealed, []byte(second.RefreshToken)) {
+			t.Fatalf("stored successor %x: want it sealed", sealed)
+		}
+		if _, err := f.ids.Refresh(ctx, second.RefreshToken, t0.Add(time.Minute)); err != nil {
+			t.Fatalf("successor: %v", err)
+		}
+	})
+
+	t.Run("no interval: every repeat revokes", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.ids.ReuseInterval = 0
+		_, first := f.signUp(t, "acme", "ada@example.com", pw)
+		second, err := f.ids.Refresh(ctx, first.RefreshToken, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ids.Refresh(ctx, first.RefreshToken, t0.Add(time.Millisecond)); !errors.Is(err, identity.ErrRefreshReused) {
+			t.Fatalf("repeat: %v, want ErrRefreshReused", err)
+		}
+		if _, err := f.ids.Refresh(ctx, second.RefreshToken, t0); !errors.Is(err, identity.ErrInvalidGrant) {
+			t.Fatalf("successor after the repeat: %v", err)
+		}
+	})
+
+	t.Run("a tampered seal revokes", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		_, first := f.signUp(t, "acme", "ada@example.com", pw)
+		_, err := f.ids.Refresh(ctx, first.RefreshToken, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(first.RefreshToken))
+		if _, err := f.d.Owner.Exec(ctx, `UPDATE directory.refresh_tokens SET successor = set_byte(successor, 20, get_byte(successor, 20) # 1)
+			WHERE token_hash = $1`, sum[:]); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.ids.Refresh(ctx, first.RefreshToken, t0); err == nil {
+			t.Fatalf("repeat with a tampered seal = %+v, want an error", got)
 		}
 	})
 
@@ -136,42 +212,44 @@ func TestRefresh(t *testing.T) {
 		}
 	})
 
-	t.Run("concurrent uses rotate once", func(t *testing.T) {
+	t.Run("concurrent uses rotate once and share the successor", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
 		_, sess := f.signUp(t, "acme", "ada@example.com", pw)
 		const n = 8
 		var (
-			wg                      sync.WaitGroup
-			mu                      sync.Mutex
-			rotated, reuse, refused int
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			got  = map[string]int{}
+			errs []error
 		)
 		for range n {
 			wg.Go(func() {
-				_, err := f.ids.Refresh(ctx, sess.RefreshToken, t0)
+				next, err := f.ids.Refresh(ctx, sess.RefreshToken, t0)
 				mu.Lock()
 				defer mu.Unlock()
-				switch {
-				case err == nil:
-					rotated++
-				case errors.Is(err, identity.ErrRefreshReused):
-					reuse++
-				case errors.Is(err, identity.ErrInvalidGrant):
-					refused++ // the family was revoked by a reuse before this one got the lock
-				default:
-					t.Errorf("refresh: %v", err)
+				if err != nil {
+					errs = append(errs, err)
+					return
 				}
+				got[next.RefreshToken]++
 			})
 		}
 		wg.Wait()
-		// Exactly one rotates; the next to get the lock finds the token spent and revokes the family, and any
-		// after that find the family revoked.
-		if rotated != 1 || reuse != 1 || refused != n-2 {
-			t.Fatalf("%d rotations, %d reuses, %d refusals; want 1, 1 and %d", rotated, reuse, refused, n-2)
+		// Exactly one rotates; every other finds the token spent within the interval and gets its successor.
+		if len(errs) != 0 || len(got) != 1 {
+			t.Fatalf("%d successors %v and errors %v; want one successor for all %d", len(got), got, errs, n)
+		}
+		var successor string
+		for tok := range got {
+			successor = tok
 		}
 		st := f.lookupToken(t, sess.RefreshToken)
-		if st.familyTokens != 2 || !st.revoked {
-			t.Fatalf("family has %d tokens, revoked %v; want 2 and revoked", st.familyTokens, st.revoked)
+		if st.familyTokens != 2 || st.revoked {
+			t.Fatalf("family has %d tokens, revoked %v; want 2 and live", st.familyTokens, st.revoked)
+		}
+		if _, err := f.ids.Refresh(ctx, successor, t0.Add(time.Minute)); err != nil {
+			t.Fatalf("the shared successor: %v", err)
 		}
 	})
 }

@@ -17,12 +17,13 @@ type Tokens struct {
 	ExpiresIn int64 `json:"expires_in"`
 }
 
-// Tokens mints the session's access token with issuer and pairs it with its refresh token.
+// Tokens mints the session's access token (naming the session and its membership version) with issuer and
+// pairs it with its refresh token.
 func (s Session) Tokens(issuer *token.Issuer, now time.Time) (Tokens, error) {
 	if issuer == nil {
 		return Tokens{}, fmt.Errorf("issue tokens: this function has no signing key")
 	}
-	raw, exp, err := issuer.Issue(s.Principal, now)
+	raw, exp, err := issuer.Issue(s.Principal, token.Session{ID: s.ID, MembershipVersion: s.MembershipVersion}, now)
 	if err != nil {
 		return Tokens{}, fmt.Errorf("issue tokens: %w", err)
 	}

@@ -372,8 +372,7 @@ func (s *Store) Accept(ctx context.Context, in AcceptInput, proven uuid.UUID, no
 			return err
 		}
 		acc.Session = identity.Session{Principal: token.Principal{IdentityID: identityID, TenantID: p.tenantID, Role: p.role}, TenantSlug: p.slug}
-		acc.Session.RefreshToken, acc.Session.RefreshExpiresAt, err = s.ids.StartSession(ctx, tx, identityID, p.tenantID, now)
-		return err
+		return s.ids.StartSession(ctx, tx, &acc.Session, now)
 	})
 	if err != nil {
 		return Accepted{}, fmt.Errorf("accept invitation %s: %w", p.id, err)

@@ -419,8 +419,9 @@ func lockRoles(ctx context.Context, tx pgx.Tx, tenantID, actorID, targetID uuid.
 // the owner role needs an owner; the last owner cannot be demoted (ErrLastOwner). Setting the role a member
 // already has changes and records nothing.
 //
-// An access token carries the role it was minted with, so the member's tokens keep their old role until they
-// are refreshed (at most the access-token lifetime).
+// The change gives the membership a new version (a directory trigger draws it), so the member's access tokens
+// minted before, which carry the old role and version, are refused as stale within the session-check bound
+// (SESSION_CHECK_TTL); a refresh mints one with the new role.
 func (s *Store) ChangeRole(ctx context.Context, tenantID, actorID, targetID uuid.UUID, in RoleInput) (Member, error) {
 	if err := in.Validate(); err != nil {
 		return Member{}, err

@@ -16,6 +16,7 @@ import (
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/members"
 	"github.com/coditect/hyperscale/shared/page"
+	"github.com/coditect/hyperscale/shared/token"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -502,8 +503,7 @@ func TestRemoveRevokesTheMembersSessionsThere(t *testing.T) {
 	now := time.Now()
 	for _, tenant := range []uuid.UUID{acme, acme, globex} {
 		err := f.d.DB.Directory.Platform(ctx, db.EntryLogin, func(tx pgx.Tx) error {
-			_, _, err := f.ids.StartSession(ctx, tx, bob, tenant, now)
-			return err
+			return f.ids.StartSession(ctx, tx, &identity.Session{Principal: token.Principal{IdentityID: bob, TenantID: tenant}}, now)
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,6 +35,10 @@ type Config struct {
 	// TenantStatusTTL is how long an instance trusts an organization's status before reading it again, so a
 	// suspension takes effect everywhere within it.
 	TenantStatusTTL time.Duration `env:"TENANT_STATUS_TTL, default=10s"`
+	// SessionCheckTTL is how long an instance trusts what it read of an access token's session (revoked or
+	// not, and its membership's version) before reading it again, so a logout, a revocation, a removal or a
+	// role change takes effect everywhere within it (docs/2026-12-03-revocation.md).
+	SessionCheckTTL time.Duration `env:"SESSION_CHECK_TTL, default=5s"`
 	DB              db.Config
 	Token           token.Config
 	// Client says how many proxies stand in front of the function (TRUSTED_PROXY_COUNT), so that
@@ -45,6 +50,17 @@ type Config struct {
 	Edge httpx.EdgeConfig
 	// Cursor is the key list cursors are signed with (CURSOR_KEY).
 	Cursor page.Config
+}
+
+// MaxSessionCheckTTL bounds SessionCheckTTL: it is the promise of how soon a revocation holds.
+const MaxSessionCheckTTL = time.Minute
+
+// Validate reports the problems of the function's own settings; its parts report theirs.
+func (c Config) Validate() error {
+	if c.SessionCheckTTL < 0 || c.SessionCheckTTL > MaxSessionCheckTTL {
+		return fmt.Errorf("SESSION_CHECK_TTL %s is outside [0s, %s]", c.SessionCheckTTL, MaxSessionCheckTTL)
+	}
+	return nil
 }
 
 // Env holds what one function instance builds once and shares between requests.
@@ -60,6 +76,8 @@ type Env struct {
 	Now func() time.Time
 	// Tenants answers whether an authenticated request's organization is active.
 	Tenants *tenancy.StatusCache
+	// Sessions answers whether an authenticated request's session is open and its membership unchanged.
+	Sessions *identity.SessionCache
 	// Idempotency stores and replays the answers of creating POSTs sent with an Idempotency-Key.
 	Idempotency *idempotency.Keys
 	// MFAPolicy answers whether an organization requires a second factor of its members.
@@ -102,6 +120,8 @@ func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
 	if key, err := page.ParseKey(cfg.Cursor.Key); err == nil {
 		e.Cursors = page.NewCursors(key)
 	}
+	// The cache reads e.Now at each call, so a test that moves the clock moves the cache's too.
+	e.Sessions = identity.NewSessionCache(d.Directory, cfg.SessionCheckTTL, identity.DefaultSessionCacheSize, func() time.Time { return e.Now() })
 	if keys.CanSign() {
 		e.Issuer = token.NewIssuer(keys, cfg.Token.Issuer, cfg.Token.Audience, cfg.Token.AccessTTL)
 	}
@@ -146,16 +166,24 @@ func (e *Env) Mux() *http.ServeMux {
 	return mux
 }
 
-// Handler wraps a function's router in the edge middleware (request ids, traces, access log, recovery).
+// Handler wraps a function's router in the edge middleware (request ids, traces, access log, recovery), and
+// notes the request's client for any session it opens or refreshes.
 func (e *Env) Handler(h http.Handler) http.Handler {
+	withClient := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := identity.Client{UserAgent: r.UserAgent(), Address: httpx.ClientAddr(r).String()}
+		h.ServeHTTP(w, r.WithContext(identity.WithClient(r.Context(), c)))
+	})
 	return httpx.Edge{Log: e.Log, ProjectID: e.Config.ProjectID, TrustedProxies: e.Config.Client.TrustedProxies,
-		BodyReadTimeout: e.Config.Edge.BodyReadTimeout}.Wrap(h)
+		BodyReadTimeout: e.Config.Edge.BodyReadTimeout}.Wrap(withClient)
 }
 
-// Authenticated admits only requests with a valid access token whose organization is active: a suspended one
-// gets 403 tenant_suspended, one that no longer exists 401. When the organization requires a second factor
-// (its require_mfa setting), a member without one gets 403 mfa_enrollment_required: such a member's token
-// reaches only the routes behind AuthenticatedEnrolling.
+// Authenticated admits only requests with a valid access token whose session is open, whose membership has not
+// changed since it was minted and whose organization is active. An ended session (logout, revocation, removal,
+// password change) gets 401 invalid_token, a changed membership (a role change) 401 token_stale, which a
+// refresh cures; a suspended organization gets 403 tenant_suspended, one that no longer exists 401. Each check
+// trusts what it read for its TTL (SESSION_CHECK_TTL, TENANT_STATUS_TTL), which bounds how late a change takes
+// effect. When the organization requires a second factor (its require_mfa setting), a member without one gets
+// 403 mfa_enrollment_required: such a member's token reaches only the routes behind AuthenticatedEnrolling.
 func (e *Env) Authenticated(h http.Handler) http.Handler { return e.authenticated(h, true) }
 
 // AuthenticatedEnrolling is Authenticated without the second-factor requirement, for the routes a member of an
@@ -171,6 +199,10 @@ var errMFAEnrollmentRequired = httpx.NewProblem(http.StatusForbidden, "mfa_enrol
 func (e *Env) authenticated(h http.Handler, requireMFA bool) http.Handler {
 	active := httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p, _ := httpx.PrincipalFrom(r.Context())
+		s, _ := httpx.SessionFrom(r.Context())
+		if err := e.checkSession(r.Context(), p, s); err != nil {
+			return err
+		}
 		status, err := e.Tenants.Status(r.Context(), p.TenantID)
 		if err != nil {
 			return err
@@ -209,6 +241,37 @@ func (e *Env) checkMFA(ctx context.Context, p token.Principal) error {
 		return &p
 	}
 	return nil
+}
+
+// VerifyToken checks the access token raw as Authenticated does, signature and session both, for a route that
+// is public but treats a bearer token as evidence of who calls. The organization's status is not checked.
+func (e *Env) VerifyToken(ctx context.Context, raw string) (token.Principal, error) {
+	p, s, err := e.Verifier.VerifySession(raw, e.Now())
+	if err != nil {
+		return token.Principal{}, err
+	}
+	if err := e.checkSession(ctx, p, s); err != nil {
+		return token.Principal{}, err
+	}
+	return p, nil
+}
+
+// checkSession asks the session cache about p's token of session s and maps its refusals to problems.
+func (e *Env) checkSession(ctx context.Context, p token.Principal, s token.Session) error {
+	err := e.Sessions.Check(ctx, p, s)
+	var prob *httpx.Problem
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, identity.ErrSessionEnded):
+		prob = httpx.NewProblem(http.StatusUnauthorized, "invalid_token", "the session of this access token has ended; log in again")
+	case errors.Is(err, identity.ErrMembershipChanged):
+		prob = httpx.NewProblem(http.StatusUnauthorized, "token_stale", "your membership changed since this access token was issued; refresh it")
+	default:
+		return err
+	}
+	httpx.Logger(ctx).InfoContext(ctx, "token refused", "error", err.Error(), "sid", s.ID.String())
+	return prob.WithHeader("WWW-Authenticate", `Bearer realm="hyperscale", error="invalid_token"`)
 }
 
 // Idempotent makes a creating POST honour the Idempotency-Key header. Behind Authenticated, keys are scoped to

@@ -176,8 +176,7 @@ func (s *Service) signUp(ctx context.Context, client string, throttled bool, in 
 		}
 		sess.Principal = token.Principal{IdentityID: ownerID, TenantID: tenantID, Role: access.Owner, AMR: identity.AMRPassword}
 		sess.TenantSlug = t.Slug
-		sess.RefreshToken, sess.RefreshExpiresAt, err = s.ids.StartSession(ctx, tx, ownerID, tenantID, now)
-		return err
+		return s.ids.StartSession(ctx, tx, &sess, now)
 	})
 	if err != nil {
 		return Tenant{}, identity.Session{}, fmt.Errorf("sign up %s: %w", in.Slug, err)

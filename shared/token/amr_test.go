@@ -15,7 +15,7 @@ func TestAMR(t *testing.T) {
 	v := NewVerifier(ks, testIssuer, testAudience)
 	p := testPrincipal()
 	p.AMR = "sso:01a23c7a-844a-7a64-b0c7-ebe836775c96 mfa"
-	raw, _, err := NewIssuer(ks, testIssuer, testAudience, testTTL).Issue(p, testNow)
+	raw, _, err := NewIssuer(ks, testIssuer, testAudience, testTTL).Issue(p, testSession(), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

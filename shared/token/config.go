@@ -20,6 +20,9 @@ type Config struct {
 	AccessTTL   time.Duration `env:"TOKEN_ACCESS_TTL, default=15m"`
 	// RefreshTTL is how long an unused refresh token stays valid; each use rotates it.
 	RefreshTTL time.Duration `env:"TOKEN_REFRESH_TTL, default=168h"`
+	// RefreshReuseInterval is how long after a refresh token is spent a repeat of it still gets the same
+	// successor (two tabs refreshing at once) instead of revoking the family; 0 treats every repeat as theft.
+	RefreshReuseInterval time.Duration `env:"TOKEN_REFRESH_REUSE_INTERVAL, default=10s"`
 	// RotationGrace is how long a retired key (a public key with a Retired-At header) keeps verifying after
 	// its retirement. Keep it at least AccessTTL so that no token the key signed before it retired is cut
 	// short; 0 refuses its tokens from Retired-At on.
@@ -31,6 +34,10 @@ const (
 	MinAccessTTL = time.Minute
 	MaxAccessTTL = 24 * time.Hour
 )
+
+// MaxRefreshReuseInterval bounds RefreshReuseInterval: the window exists for requests racing each other, and a
+// longer one gives a thief of a spent token longer to use it undetected.
+const MaxRefreshReuseInterval = time.Minute
 
 // Validate reports every problem with c at once.
 //
@@ -48,6 +55,9 @@ func (c Config) Validate() error {
 	}
 	if c.RefreshTTL < time.Hour || c.RefreshTTL > 90*24*time.Hour {
 		errs = append(errs, fmt.Errorf("TOKEN_REFRESH_TTL %s is outside [1h, 90 days]", c.RefreshTTL))
+	}
+	if c.RefreshReuseInterval < 0 || c.RefreshReuseInterval > MaxRefreshReuseInterval {
+		errs = append(errs, fmt.Errorf("TOKEN_REFRESH_REUSE_INTERVAL %s is outside [0s, %s]", c.RefreshReuseInterval, MaxRefreshReuseInterval))
 	}
 	if c.RotationGrace < 0 || c.RotationGrace > MaxAccessTTL {
 		errs = append(errs, fmt.Errorf("TOKEN_ROTATION_GRACE %s is outside [0s, %s]", c.RotationGrace, MaxAccessTTL))

@@ -263,6 +263,10 @@ func TestConfigValidate(t *testing.T) {
 		{name: "ttl too short", mod: func(c *Config) { c.AccessTTL = 59 * time.Second }, wants: []string{"TOKEN_ACCESS_TTL"}},
 		{name: "ttl too long", mod: func(c *Config) { c.AccessTTL = 25 * time.Hour }, wants: []string{"TOKEN_ACCESS_TTL"}},
 		{name: "refresh ttl too short", mod: func(c *Config) { c.RefreshTTL = time.Minute }, wants: []string{"TOKEN_REFRESH_TTL"}},
+		{name: "no reuse interval", mod: func(c *Config) { c.RefreshReuseInterval = 0 }},
+		{name: "longest reuse interval", mod: func(c *Config) { c.RefreshReuseInterval = MaxRefreshReuseInterval }},
+		{name: "reuse interval too long", mod: func(c *Config) { c.RefreshReuseInterval = MaxRefreshReuseInterval + time.Second }, wants: []string{"TOKEN_REFRESH_REUSE_INTERVAL"}},
+		{name: "negative reuse interval", mod: func(c *Config) { c.RefreshReuseInterval = -time.Second }, wants: []string{"TOKEN_REFRESH_REUSE_INTERVAL"}},
 		{
 			name: "everything wrong at once",
 			mod: func(c *Config) {

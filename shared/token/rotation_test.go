@@ -35,7 +35,7 @@ func TestRetiredKey(t *testing.T) {
 	// the retirement can refuse it.
 	retiredAt := testNow
 	issued := retiredAt.Add(-5 * time.Minute)
-	oldToken, _, err := NewIssuer(mustKeySet(t, privPEM(t, oldKey), ""), testIssuer, testAudience, time.Hour).Issue(p, issued)
+	oldToken, _, err := NewIssuer(mustKeySet(t, privPEM(t, oldKey), ""), testIssuer, testAudience, time.Hour).Issue(p, testSession(), issued)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestRetiredKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	ks := mustKeySet(t, privPEM(t, newKey), retired).WithRotationGrace(grace)
-	newToken, _, err := NewIssuer(ks, testIssuer, testAudience, time.Hour).Issue(p, issued)
+	newToken, _, err := NewIssuer(ks, testIssuer, testAudience, time.Hour).Issue(p, testSession(), issued)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestScheduledRetirement(t *testing.T) {
 	t.Parallel()
 	oldKey, newKey := genKey(t), genKey(t)
 	p := testPrincipal()
-	tok, _, err := NewIssuer(mustKeySet(t, privPEM(t, oldKey), ""), testIssuer, testAudience, 48*time.Hour).Issue(p, testNow)
+	tok, _, err := NewIssuer(mustKeySet(t, privPEM(t, oldKey), ""), testIssuer, testAudience, 48*time.Hour).Issue(p, testSession(), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestRetirementRefusals(t *testing.T) {
 func TestConfigRotationGrace(t *testing.T) {
 	t.Parallel()
 	oldKey, newKey := genKey(t), genKey(t)
-	tok, _, err := NewIssuer(mustKeySet(t, privPEM(t, oldKey), ""), testIssuer, testAudience, 48*time.Hour).Issue(testPrincipal(), testNow)
+	tok, _, err := NewIssuer(mustKeySet(t, privPEM(t, oldKey), ""), testIssuer, testAudience, 48*time.Hour).Issue(testPrincipal(), testSession(), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

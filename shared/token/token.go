@@ -1,5 +1,6 @@
 // Package token mints and checks the platform's access tokens: short-lived ES256 JWTs that carry the
-// identity, the tenant the identity acts in and its role there.
+// identity, the tenant the identity acts in and its role there, and the session they were minted in (its id
+// and the version of the membership), which every authenticated request checks against the directory.
 //
 // The auth function signs with an Issuer and publishes KeySet.JWKS at /.well-known/jwks.json so API Gateway
 // can check tokens too; every other function checks them with a Verifier built on the public keys alone.
@@ -47,12 +48,23 @@ type Principal struct {
 // Methods returns the authentication methods of p.AMR.
 func (p Principal) Methods() []string { return strings.Fields(p.AMR) }
 
+// Session is the session an access token was minted in: the refresh-token family's id (the sid claim) and the
+// version of the membership the role was read from (mv). A token is honoured only while that family is not
+// revoked and the membership still has that version (see identity.SessionCache).
+type Session struct {
+	ID                uuid.UUID
+	MembershipVersion int64
+}
+
 // claims is the JWT body; sub carries Principal.IdentityID.
 type claims struct {
 	jwt.RegisteredClaims
-	TenantID string   `json:"tid"`
-	Role     string   `json:"role"`
-	AMR      []string `json:"amr,omitempty"`
+	TenantID  string   `json:"tid"`
+	Role      string   `json:"role"`
+	AMR       []string `json:"amr,omitempty"`
+	SessionID string   `json:"sid"`
+	// MembershipVersion is a pointer so that a token without mv is told apart from one with mv 0.
+	MembershipVersion *int64 `json:"mv"`
 }
 
 // Issuer signs access tokens with the signing key of a KeySet. It is safe for concurrent use.
@@ -68,15 +80,16 @@ func NewIssuer(keys *KeySet, issuer, audience string, ttl time.Duration) *Issuer
 	return &Issuer{keys: keys, issuer: issuer, audience: audience, ttl: ttl}
 }
 
-// Issue signs an access token for p valid from now for the Issuer's TTL, and returns it with its expiry.
+// Issue signs an access token for p in session s, valid from now for the Issuer's TTL, and returns it with its
+// expiry. A token needs a session: Verify refuses one without.
 //
 // JWT times have one-second precision, so expiresAt is truncated to the second to match the token exactly.
-func (i *Issuer) Issue(p Principal, now time.Time) (raw string, expiresAt time.Time, err error) {
+func (i *Issuer) Issue(p Principal, s Session, now time.Time) (raw string, expiresAt time.Time, err error) {
 	k, ok := i.keys.signingKey()
 	if !ok {
 		return "", time.Time{}, errors.New("issue token: key set has no signing key")
 	}
-	if err := p.validate(); err != nil {
+	if err := errors.Join(p.validate(), s.validate()); err != nil {
 		return "", time.Time{}, fmt.Errorf("issue token: %w", err)
 	}
 	if i.ttl <= 0 {
@@ -98,9 +111,11 @@ func (i *Issuer) Issue(p Principal, now time.Time) (raw string, expiresAt time.T
 			IssuedAt:  issuedAt,
 			ID:        jti.String(),
 		},
-		TenantID: p.TenantID.String(),
-		Role:     p.Role,
-		AMR:      p.Methods(),
+		TenantID:          p.TenantID.String(),
+		Role:              p.Role,
+		AMR:               p.Methods(),
+		SessionID:         s.ID.String(),
+		MembershipVersion: &s.MembershipVersion,
 	}
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, c)
 	t.Header["kid"] = k.kid
@@ -123,17 +138,25 @@ func NewVerifier(keys *KeySet, issuer, audience string) *Verifier {
 	return &Verifier{keys: keys, issuer: issuer, audience: audience}
 }
 
-// Verify checks raw as of now and returns the Principal it speaks for.
+// Verify checks raw as of now and returns the Principal it speaks for; see VerifySession.
+func (v *Verifier) Verify(raw string, now time.Time) (Principal, error) {
+	p, _, err := v.VerifySession(raw, now)
+	return p, err
+}
+
+// VerifySession checks raw as of now and returns the Principal it speaks for and the Session it was minted in.
+// The signature says only that the session was open when the token was minted; whether it still is, the
+// caller asks the directory.
 //
 // The token must be ES256, carry the kid of a key in the set that is not past its retirement grace at now, be
 // signed by that key, name the Verifier's issuer and audience, carry an exp, be inside its lifetime (give or
-// take Leeway) and carry a UUID sub and tid and a non-empty role. Every error wraps ErrInvalid; one for an
-// expired token also wraps ErrExpired.
-func (v *Verifier) Verify(raw string, now time.Time) (Principal, error) {
+// take Leeway), carry a UUID sub, tid and sid, a non-empty role and a positive mv. Every error wraps
+// ErrInvalid; one for an expired token also wraps ErrExpired.
+func (v *Verifier) VerifySession(raw string, now time.Time) (Principal, Session, error) {
 	// The library skips the iss and aud checks when they are empty; a misconfigured Verifier must fail
 	// closed instead.
 	if v.issuer == "" || v.audience == "" {
-		return Principal{}, fmt.Errorf("%w: verifier has no issuer or audience configured", ErrInvalid)
+		return Principal{}, Session{}, fmt.Errorf("%w: verifier has no issuer or audience configured", ErrInvalid)
 	}
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{algorithm}),
@@ -151,15 +174,19 @@ func (v *Verifier) Verify(raw string, now time.Time) (Principal, error) {
 		// The library checks the signature before the claims, so an expiry reported here is on a genuine
 		// token and telling the caller to refresh is safe.
 		if errors.Is(err, jwt.ErrTokenExpired) {
-			return Principal{}, fmt.Errorf("%w: %w", ErrExpired, err)
+			return Principal{}, Session{}, fmt.Errorf("%w: %w", ErrExpired, err)
 		}
-		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return Principal{}, Session{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	p, err := c.principal()
 	if err != nil {
-		return Principal{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return Principal{}, Session{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return p, nil
+	s, err := c.session()
+	if err != nil {
+		return Principal{}, Session{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return p, s, nil
 }
 
 // key is the jwt.Keyfunc at now: it picks the verification key by kid and never falls back to trying every
@@ -202,6 +229,19 @@ func (c *claims) principal() (Principal, error) {
 	return Principal{IdentityID: identity, TenantID: tenant, Role: c.Role, AMR: strings.Join(c.AMR, " ")}, nil
 }
 
+// session reads sid and mv; a token without them predates session checks and is refused, there being no
+// deployed token to stay compatible with.
+func (c *claims) session() (Session, error) {
+	id, err := parseID(c.SessionID)
+	if err != nil {
+		return Session{}, fmt.Errorf("sid: %w", err)
+	}
+	if c.MembershipVersion == nil || *c.MembershipVersion <= 0 {
+		return Session{}, errors.New("missing or non-positive mv")
+	}
+	return Session{ID: id, MembershipVersion: *c.MembershipVersion}, nil
+}
+
 // parseID accepts only the canonical lower-case hyphenated form the Issuer writes, so one identity has
 // exactly one spelling in a token.
 func parseID(s string) (uuid.UUID, error) {
@@ -225,6 +265,17 @@ func (p Principal) validate() error {
 	}
 	if p.Role == "" {
 		errs = append(errs, errors.New("principal has no role"))
+	}
+	return errors.Join(errs...)
+}
+
+func (s Session) validate() error {
+	var errs []error
+	if s.ID == uuid.Nil {
+		errs = append(errs, errors.New("token has no session"))
+	}
+	if s.MembershipVersion <= 0 {
+		errs = append(errs, errors.New("token has no membership version"))
 	}
 	return errors.Join(errs...)
 }

@@ -73,9 +73,16 @@ func testPrincipal() Principal {
 	return Principal{IdentityID: uuid.New(), TenantID: uuid.New(), Role: "admin"}
 }
 
+// testSessionID is the session every testSession names, so that validClaims can name it too.
+var testSessionID = uuid.New()
+
+func testSession() Session { return Session{ID: testSessionID, MembershipVersion: 7} }
+
 // validClaims are the claims the Issuer would write for p at testNow.
 func validClaims(p Principal) jwt.MapClaims {
 	return jwt.MapClaims{
+		"sid":  testSessionID.String(),
+		"mv":   7,
 		"iss":  testIssuer,
 		"aud":  testAudience,
 		"sub":  p.IdentityID.String(),
@@ -109,7 +116,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	p := testPrincipal()
 
 	now := testNow.Add(123 * time.Millisecond)
-	raw, exp, err := NewIssuer(ks, testIssuer, testAudience, testTTL).Issue(p, now)
+	raw, exp, err := NewIssuer(ks, testIssuer, testAudience, testTTL).Issue(p, testSession(), now)
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -123,6 +130,9 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	}
 	if got != p {
 		t.Errorf("Verify = %+v, want %+v", got, p)
+	}
+	if gp, gs, err := NewVerifier(ks, testIssuer, testAudience).VerifySession(raw, now); err != nil || gp != p || gs != testSession() {
+		t.Errorf("VerifySession = %+v, %+v, %v; want %+v, %+v", gp, gs, err, p, testSession())
 	}
 
 	// A verify-only set holding just the public half accepts the same token.
@@ -139,7 +149,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		t.Errorf("header = %v, want alg ES256 and kid %s", tok.Header, kidOf(t, k))
 	}
 	c := tok.Claims.(jwt.MapClaims)
-	for _, name := range []string{"iss", "aud", "sub", "tid", "role", "iat", "nbf", "exp", "jti"} {
+	for _, name := range []string{"iss", "aud", "sub", "tid", "role", "sid", "mv", "iat", "nbf", "exp", "jti"} {
 		if _, ok := c[name]; !ok {
 			t.Errorf("claim %q missing from %v", name, c)
 		}
@@ -160,7 +170,7 @@ func TestVerifyRejects(t *testing.T) {
 	ks := mustKeySet(t, privPEM(t, k), "")
 	p := testPrincipal()
 	issue := func(at time.Time) string {
-		raw, _, err := NewIssuer(ks, testIssuer, testAudience, testTTL).Issue(p, at)
+		raw, _, err := NewIssuer(ks, testIssuer, testAudience, testTTL).Issue(p, testSession(), at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,6 +246,13 @@ func TestVerifyRejects(t *testing.T) {
 		{name: "tid of wrong type", raw: sign(t, jwt.SigningMethodES256, k, kid, with("tid", 42))},
 		{name: "empty role", raw: sign(t, jwt.SigningMethodES256, k, kid, with("role", ""))},
 		{name: "missing role", raw: sign(t, jwt.SigningMethodES256, k, kid, with("role", nil))},
+		{name: "missing sid", raw: sign(t, jwt.SigningMethodES256, k, kid, with("sid", nil))},
+		{name: "sid not a UUID", raw: sign(t, jwt.SigningMethodES256, k, kid, with("sid", "family"))},
+		{name: "sid nil UUID", raw: sign(t, jwt.SigningMethodES256, k, kid, with("sid", uuid.Nil.String()))},
+		{name: "missing mv", raw: sign(t, jwt.SigningMethodES256, k, kid, with("mv", nil))},
+		{name: "mv zero", raw: sign(t, jwt.SigningMethodES256, k, kid, with("mv", 0))},
+		{name: "mv negative", raw: sign(t, jwt.SigningMethodES256, k, kid, with("mv", -1))},
+		{name: "mv not a number", raw: sign(t, jwt.SigningMethodES256, k, kid, with("mv", "7"))},
 		{name: "empty string", raw: ""},
 		{name: "not a JWT", raw: "not-a-token"},
 		{name: "two segments", raw: parts[0] + "." + parts[1]},
@@ -261,9 +278,9 @@ func TestVerifyRejects(t *testing.T) {
 			if tt.audience != "" {
 				aud = tt.audience
 			}
-			got, err := NewVerifier(ks, iss, aud).Verify(tt.raw, at)
+			got, sess, err := NewVerifier(ks, iss, aud).VerifySession(tt.raw, at)
 			if err == nil {
-				t.Fatalf("Verify accepted the token: %+v", got)
+				t.Fatalf("Verify accepted the token: %+v in %+v", got, sess)
 			}
 			if !errors.Is(err, ErrInvalid) {
 				t.Errorf("error %v does not match ErrInvalid", err)
@@ -271,8 +288,8 @@ func TestVerifyRejects(t *testing.T) {
 			if errors.Is(err, ErrExpired) != tt.wantExpired {
 				t.Errorf("errors.Is(%v, ErrExpired) = %v, want %v", err, !tt.wantExpired, tt.wantExpired)
 			}
-			if got != (Principal{}) {
-				t.Errorf("Verify returned %+v alongside an error", got)
+			if got != (Principal{}) || sess != (Session{}) {
+				t.Errorf("Verify returned %+v, %+v alongside an error", got, sess)
 			}
 		})
 	}
@@ -298,7 +315,7 @@ func TestVerifyLeeway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, exp, err := NewIssuer(ks, testIssuer, testAudience, testTTL).Issue(testPrincipal(), testNow)
+	raw, exp, err := NewIssuer(ks, testIssuer, testAudience, testTTL).Issue(testPrincipal(), testSession(), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,18 +355,21 @@ func TestIssueRefuses(t *testing.T) {
 		keys *KeySet
 		ttl  time.Duration
 		p    Principal
+		s    Session
 	}{
-		{"verify-only key set", verifyOnly, testTTL, testPrincipal()},
-		{"nil key set", nil, testTTL, testPrincipal()},
-		{"no identity", signing, testTTL, Principal{TenantID: uuid.New(), Role: "member"}},
-		{"no tenant", signing, testTTL, Principal{IdentityID: uuid.New(), Role: "member"}},
-		{"no role", signing, testTTL, Principal{IdentityID: uuid.New(), TenantID: uuid.New()}},
-		{"zero ttl", signing, 0, testPrincipal()},
+		{"verify-only key set", verifyOnly, testTTL, testPrincipal(), testSession()},
+		{"nil key set", nil, testTTL, testPrincipal(), testSession()},
+		{"no identity", signing, testTTL, Principal{TenantID: uuid.New(), Role: "member"}, testSession()},
+		{"no tenant", signing, testTTL, Principal{IdentityID: uuid.New(), Role: "member"}, testSession()},
+		{"no role", signing, testTTL, Principal{IdentityID: uuid.New(), TenantID: uuid.New()}, testSession()},
+		{"zero ttl", signing, 0, testPrincipal(), testSession()},
+		{"no session", signing, testTTL, testPrincipal(), Session{MembershipVersion: 1}},
+		{"no membership version", signing, testTTL, testPrincipal(), Session{ID: uuid.New()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			raw, _, err := NewIssuer(tt.keys, testIssuer, testAudience, tt.ttl).Issue(tt.p, testNow)
+			raw, _, err := NewIssuer(tt.keys, testIssuer, testAudience, tt.ttl).Issue(tt.p, tt.s, testNow)
 			if err == nil {
 				t.Errorf("Issue = %q, want an error", raw)
 			}
@@ -362,13 +382,13 @@ func TestKeyRotation(t *testing.T) {
 	k1, k2 := genKey(t), genKey(t)
 	p := testPrincipal()
 
-	old, _, err := NewIssuer(mustKeySet(t, privPEM(t, k1), ""), testIssuer, testAudience, testTTL).Issue(p, testNow)
+	old, _, err := NewIssuer(mustKeySet(t, privPEM(t, k1), ""), testIssuer, testAudience, testTTL).Issue(p, testSession(), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	rotated := mustKeySet(t, privPEM(t, k1)+privPEM(t, k2), "")
-	fresh, _, err := NewIssuer(rotated, testIssuer, testAudience, testTTL).Issue(p, testNow)
+	fresh, _, err := NewIssuer(rotated, testIssuer, testAudience, testTTL).Issue(p, testSession(), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,10 @@ func New(t testing.TB) *Fixture {
 	}
 	var cfg service.Config
 	cfg.Env = "test"
-	cfg.Token = token.Config{Issuer: Issuer, Audience: Audience, AccessTTL: 15 * time.Minute, RefreshTTL: 7 * 24 * time.Hour}
+	cfg.Token = token.Config{Issuer: Issuer, Audience: Audience, AccessTTL: 15 * time.Minute, RefreshTTL: 7 * 24 * time.Hour,
+		RefreshReuseInterval: identity.DefaultReuseInterval}
+	// SessionCheckTTL and TenantStatusTTL stay 0: every request reads the directory, so a test sees a
+	// revocation at once without moving the clock; the caches have tests of their own.
 	// The limits production starts with; a test that wants others changes Env.Config.Throttle before building
 	// its handler.
 	cfg.Throttle = identity.ThrottleConfigOf(identity.DefaultLimits)
@@ -65,14 +68,40 @@ func New(t testing.TB) *Fixture {
 	return &Fixture{Env: service.WithKeys(cfg, slog.New(slog.DiscardHandler), d.DB, keys), DB: d, Signer: signer}
 }
 
-// Token mints a valid access token for p.
+// Token mints a valid access token for p in a session of its own: a real refresh-token family, so the token
+// passes the session check as long as p's identity is a member of p's tenant and the session is not revoked
+// (see Session). The token names the membership's current version and keeps p's role as given, so a test can
+// mint a token with a role the membership does not have. For a p whose identity or tenant does not exist, the
+// token names a session that does not exist either, and is refused like any token of an ended session.
 func (f *Fixture) Token(t testing.TB, p token.Principal) string {
 	t.Helper()
-	raw, _, err := f.Env.Issuer.Issue(p, f.Env.Now())
+	raw, _ := f.TokenSession(t, p)
+	return raw
+}
+
+// TokenSession is Token that also returns the session the token names, for tests that revoke it.
+func (f *Fixture) TokenSession(t testing.TB, p token.Principal) (string, token.Session) {
+	t.Helper()
+	s := token.Session{ID: uuid.Must(uuid.NewV7()), MembershipVersion: 1}
+	var version *int64
+	err := f.DB.Owner.QueryRow(context.Background(), `WITH f AS (
+			INSERT INTO directory.refresh_token_families (id, identity_id, tenant_id, created_at)
+			SELECT $1, $2, $3, $4
+			WHERE EXISTS (SELECT 1 FROM directory.identities WHERE id = $2) AND EXISTS (SELECT 1 FROM directory.tenants WHERE id = $3)
+		)
+		SELECT (SELECT version FROM directory.memberships WHERE tenant_id = $3 AND identity_id = $2)`,
+		s.ID, p.IdentityID, p.TenantID, f.Env.Now()).Scan(&version)
+	if err != nil {
+		t.Fatalf("fixture session: %v", err)
+	}
+	if version != nil {
+		s.MembershipVersion = *version
+	}
+	raw, _, err := f.Env.Issuer.Issue(p, s, f.Env.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return raw
+	return raw, s
 }
 
 // Password is the password SignUp gives owners.

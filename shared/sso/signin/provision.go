@@ -100,10 +100,8 @@ func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, acc
 		default:
 			res.Joined = true
 		}
-		amr := identity.AMRSSO(o.id)
-		res.Session = identity.Session{Principal: token.Principal{IdentityID: id, TenantID: o.id, Role: role, AMR: amr}, TenantSlug: o.slug}
-		res.Session.RefreshToken, res.Session.RefreshExpiresAt, err = s.o.Identity.StartSessionWith(ctx, tx, id, o.id, amr, now)
-		return err
+		res.Session = identity.Session{Principal: token.Principal{IdentityID: id, TenantID: o.id, Role: role, AMR: identity.AMRSSO(o.id)}, TenantSlug: o.slug}
+		return s.o.Identity.StartSession(ctx, tx, &res.Session, now)
 	})
 	if err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrDomainNotVerified) {
