@@ -80,6 +80,9 @@ func TestEndedSessionsRefuseTheirAccessTokens(t *testing.T) {
 func TestSessionList(t *testing.T) {
 	t.Parallel()
 	f := servicetest.New(t)
+	// Two proxies in front, as behind API Gateway on Cloud Run: the caller's address is the second entry from
+	// the right of X-Forwarded-For (fromClient adds the gateway's after it).
+	f.Env.Config.Client.TrustedProxies = 2
 	h := New(f.Env)
 	f.SignUp(t, "acme", "ada@acme.test")
 	f.SignUp(t, "globex", "hank@globex.test")

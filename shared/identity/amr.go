@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 )
 
 // Authentication methods a session records (token.Principal.AMR, directory.refresh_token_families.amr), in the
@@ -48,21 +47,15 @@ type Policy interface {
 // admit asks s.Policy, when there is one, whether identityID's session authenticated as amr may act in
 // tenantID. An organization that requires a second factor admits a member who has none yet: every tenant
 // route then sends them to enrol (service.Env.Authenticated), which they could not do if they were refused
-// here. tx, when not nil, is the directory transaction the caller holds, so the enrolment is read in it.
-func (s *Service) admit(ctx context.Context, tx pgx.Tx, identityID, tenantID uuid.UUID, amr string) error {
+// here. It runs outside any transaction of the caller's: the policy reads the tenant store on a connection of
+// its own.
+func (s *Service) admit(ctx context.Context, identityID, tenantID uuid.UUID, amr string) error {
 	if s.Policy == nil {
 		return nil
 	}
 	err := s.Policy.Admit(ctx, tenantID, amr)
 	if errors.Is(err, ErrOrganizationRequiresMFA) {
-		var enrolled bool
-		var qerr error
-		if tx != nil {
-			qerr = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM directory.mfa_totp WHERE identity_id = $1 AND confirmed_at IS NOT NULL)`,
-				identityID).Scan(&enrolled)
-		} else {
-			enrolled, qerr = HasMFA(ctx, s.dir, identityID)
-		}
+		enrolled, qerr := HasMFA(ctx, s.dir, identityID)
 		if qerr != nil {
 			return fmt.Errorf("session policy of tenant %s: %w", tenantID, qerr)
 		}

@@ -244,7 +244,7 @@ func (s *Service) login(ctx context.Context, email, password, tenantSlug string,
 	if enrolled {
 		amr = AMRPassword + " " + AMRMFA
 	}
-	if err := s.admit(ctx, nil, id, m.tenant, amr); err != nil {
+	if err := s.admit(ctx, id, m.tenant, amr); err != nil {
 		return Session{}, err
 	}
 	if enrolled {

@@ -100,14 +100,6 @@ func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Sessi
 		if amr != nil {
 			method = *amr
 		}
-		// An organization that came to require more than the session proved ends it at its next refresh.
-		if err := s.admit(ctx, tx, identityID, tenantID, method); err != nil {
-			if !errors.Is(err, ErrSSORequired) && !errors.Is(err, ErrOrganizationRequiresMFA) {
-				return err
-			}
-			outcome = err
-			return revokeFamily(ctx, tx, family, now)
-		}
 		sess.ID, sess.MembershipVersion = family, *version
 		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: *role, AMR: method}
 		if used != nil {
@@ -144,7 +136,28 @@ func (s *Service) Refresh(ctx context.Context, raw string, now time.Time) (Sessi
 		// The transaction committed: a revocation decided above holds although the answer is a refusal.
 		return Session{}, outcome
 	}
+	// An organization that came to require more than the session proved ends it at its next refresh.
+	if err := s.admitOpened(ctx, sess, now); err != nil {
+		return Session{}, fmt.Errorf("refresh: %w", err)
+	}
 	return sess, nil
+}
+
+// admitOpened asks the organization's policy about sess, a session just opened or rotated, and ends it when
+// the policy refuses it. It runs after the transaction that opened the session has committed: the policy reads
+// the tenant store, and asking it while the directory transaction holds its row locks and a pooled connection
+// would let concurrent refreshes of one family, each holding a connection while waiting for the lock, starve
+// the lock holder of the connection it needs.
+func (s *Service) admitOpened(ctx context.Context, sess Session, now time.Time) error {
+	p := sess.Principal
+	err := s.admit(ctx, p.IdentityID, p.TenantID, p.AMR)
+	if err == nil || (!errors.Is(err, ErrSSORequired) && !errors.Is(err, ErrOrganizationRequiresMFA)) {
+		return err
+	}
+	if rerr := s.dir.Platform(ctx, db.EntrySession, func(tx pgx.Tx) error { return revokeFamily(ctx, tx, sess.ID, now) }); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 // Logout revokes the family of the refresh token raw. An unknown token is no error, so the answer reveals
@@ -204,13 +217,18 @@ func (s *Service) SwitchFrom(ctx context.Context, from token.Principal, tenantSl
 		if unproven {
 			return ErrEmailUnverified
 		}
-		// Only a member learns what the organization requires: the membership is checked first.
-		if err := s.admit(ctx, tx, identityID, tenantID, from.AMR); err != nil {
-			return err
-		}
 		sess.Principal = token.Principal{IdentityID: identityID, TenantID: tenantID, Role: role, AMR: from.AMR}
-		return s.StartSession(ctx, tx, &sess, now)
+		return nil
 	})
+	// Only a member learns what the organization requires: the membership was checked first. The policy reads
+	// the tenant store, so it is asked between the directory's transactions rather than inside one.
+	if err == nil {
+		err = s.admit(ctx, identityID, sess.Principal.TenantID, from.AMR)
+	}
+	if err == nil {
+		// StartSession reads the membership again, so one removed meanwhile opens nothing.
+		err = s.dir.Platform(ctx, db.EntrySession, func(tx pgx.Tx) error { return s.StartSession(ctx, tx, &sess, now) })
+	}
 	if err != nil {
 		return Session{}, fmt.Errorf("switch to %s: %w", tenantSlug, err)
 	}
