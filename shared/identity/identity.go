@@ -91,15 +91,9 @@ type membership struct {
 	role   string
 }
 
-// Login checks email and password and opens a session in the organization with slug tenantSlug, or in the
-// identity's only organization when tenantSlug is empty. It is not throttled; requests from the network go
-// through LoginFrom.
-func (s *Service) Login(ctx context.Context, email, password, tenantSlug string, now time.Time) (Session, error) {
-	return s.login(ctx, email, password, tenantSlug, nil, now)
-}
-
-// LoginFrom is Login for a request from client (its IP address; "" or anything else that does not parse as
-// one leaves the per-client limit out), throttled by s.Limits: while the email or the client has too many
+// LoginFrom checks email and password and opens a session in the organization with slug tenantSlug, or in the
+// identity's only organization when tenantSlug is empty, for a request from client (its IP address; "" or
+// anything else that does not parse as one leaves the per-client limit out), throttled by s.Limits: while the email or the client has too many
 // recent failures it returns a *ThrottledError (errors.Is ErrThrottled) before looking at the password. Every
 // ErrInvalidCredentials counts one failure for both, known email or not, so throttling reveals no more than
 // the 401 does; a successful login clears the email's failures.

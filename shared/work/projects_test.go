@@ -13,9 +13,10 @@ import (
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
 	"github.com/coditect/hyperscale/shared/page"
-	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // orgMember adds a new identity to organization tenant with role, creating the organization on first use.
@@ -288,7 +289,7 @@ func TestProjectValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.Create(context.Background(), uuid.New(), uuid.New(), tc.in)
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields = %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -332,7 +333,7 @@ func TestParseProjectQuery(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = work.ParseProjectQuery(v)
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields = %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -384,7 +385,12 @@ func TestAnotherTenantSeesNothing(t *testing.T) {
 				{"update", func() error { _, err := s.Update(ctx, b, bOwner, p.ID, work.ProjectInput{Name: "taken"}); return err }},
 				{"delete", func() error { return s.Delete(ctx, b, bOwner, "owner", p.ID) }},
 				{"restore", func() error { _, err := s.Restore(ctx, b, bOwner, "owner", gone.ID); return err }},
-				{"can access", func() error { _, err := s.CanAccess(ctx, b, p.ID, bOwner, "owner"); return err }},
+				{"project access", func() error {
+					return wall.db.Tenants.InTenant(ctx, b, func(tx pgx.Tx) error {
+						_, err := work.ProjectAccess(ctx, tx, b, p.ID, bOwner, "owner")
+						return err
+					})
+				}},
 				{"list members", func() error { _, err := m.List(ctx, b, p.ID, page.Request{Limit: 10}); return err }},
 				{"add member", func() error {
 					_, err := m.Add(ctx, b, bOwner, "owner", p.ID, work.ProjectMemberInput{IdentityID: bMember.String(), Role: "member"})
@@ -671,7 +677,7 @@ func TestProjectMembers(t *testing.T) {
 		err := st.call()
 		switch {
 		case st.fields != nil:
-			if got := valid.Fields(err); !slices.Equal(got, st.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, st.fields) {
 				t.Fatalf("%s: %v, want failing fields %v", st.name, err, st.fields)
 			}
 		case !errors.Is(err, st.want) || (st.want == nil && err != nil):
@@ -721,7 +727,7 @@ func TestProjectMembers(t *testing.T) {
 	}
 }
 
-func TestCanAccess(t *testing.T) {
+func TestProjectAccess(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
@@ -759,13 +765,20 @@ func TestCanAccess(t *testing.T) {
 		{"open project, viewer", open.ID, outsider, "viewer", false},
 		{"open project, unknown role", open.ID, outsider, "superuser", false},
 	}
+	canAccess := func(project, identity uuid.UUID, orgRole string) (ok bool, err error) {
+		err = d.DB.Tenants.InTenant(ctx, tenant, func(tx pgx.Tx) (err error) {
+			ok, err = work.ProjectAccess(ctx, tx, tenant, project, identity, orgRole)
+			return err
+		})
+		return ok, err
+	}
 	for _, tc := range tests {
-		got, err := s.CanAccess(ctx, tenant, tc.project, tc.identity, tc.orgRole)
+		got, err := canAccess(tc.project, tc.identity, tc.orgRole)
 		if err != nil || got != tc.want {
 			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
 		}
 	}
-	if _, err := s.CanAccess(ctx, tenant, uuid.New(), creator, "owner"); !errors.Is(err, db.ErrNotFound) {
+	if _, err := canAccess(uuid.New(), creator, "owner"); !errors.Is(err, db.ErrNotFound) {
 		t.Fatalf("unknown project: %v", err)
 	}
 	role, err := work.OrganizationRole(ctx, d.DB.Directory, tenant, teamViewer)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/coditect/hyperscale/schema"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
-	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -300,7 +300,7 @@ func TestParseSearchQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = work.ParseSearchQuery(v)
-		got := valid.Fields(err)
+		got := validtest.Fields(err)
 		slices.Sort(got)
 		want := slices.Clone(tc.fields)
 		slices.Sort(want)
@@ -319,7 +319,7 @@ func TestSearchCursorBelongsToItsQuery(t *testing.T) {
 	}
 	for _, raw := range []string{"q=android&cursor=" + *pg.NextCursor, "q=invoices&cursor=" + *pg.NextCursor} {
 		v, _ := url.ParseQuery(raw)
-		if _, err := work.ParseSearchQuery(v); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
+		if _, err := work.ParseSearchQuery(v); !slices.Equal(validtest.Fields(err), []string{"cursor"}) {
 			t.Errorf("?%s: %v, want a cursor error", raw, err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
-	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -304,7 +304,7 @@ func TestTaskValidation(t *testing.T) {
 	for _, tc := range creates {
 		t.Run("create/"+tc.name, func(t *testing.T) {
 			_, err := s.Create(ctx, o.tenant, o.owner, o.project, tc.in)
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -327,7 +327,7 @@ func TestTaskValidation(t *testing.T) {
 	for _, tc := range patches {
 		t.Run("patch/"+tc.name, func(t *testing.T) {
 			_, err := s.Patch(ctx, o.tenant, o.owner, tk.ID, tc.p, work.IfMatch{})
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -362,7 +362,7 @@ func TestTaskAssignment(t *testing.T) {
 	if _, err := s.Replace(ctx, o.tenant, o.owner, tk.ID, work.TaskInput{Title: "renamed", AssigneeID: str(o.member.String())}, work.IfMatch{}); err != nil {
 		t.Fatalf("keeping an assignee who became a viewer: %v", err)
 	}
-	if _, err := s.Patch(ctx, o.tenant, o.owner, tk.ID, work.TaskPatch{AssigneeID: work.Given(o.viewer.String())}, work.IfMatch{}); !slices.Equal(valid.Fields(err), []string{"assignee_id"}) {
+	if _, err := s.Patch(ctx, o.tenant, o.owner, tk.ID, work.TaskPatch{AssigneeID: work.Given(o.viewer.String())}, work.IfMatch{}); !slices.Equal(validtest.Fields(err), []string{"assignee_id"}) {
 		t.Fatalf("assigning a viewer: %v", err)
 	}
 }
@@ -466,7 +466,7 @@ func TestTasksAnotherTenantSeesNothing(t *testing.T) {
 					t.Errorf("B lists %d tasks (%v) with %+v, want none", len(l.Items), err, q)
 				}
 			}
-			if _, err := s.Create(ctx, b.tenant, b.owner, b.project, work.TaskInput{Title: "t", AssigneeID: str(a.member.String())}); !slices.Equal(valid.Fields(err), []string{"assignee_id"}) {
+			if _, err := s.Create(ctx, b.tenant, b.owner, b.project, work.TaskInput{Title: "t", AssigneeID: str(a.member.String())}); !slices.Equal(validtest.Fields(err), []string{"assignee_id"}) {
 				t.Errorf("B assigns A's member: %v, want assignee_id refused", err)
 			}
 			still, err := s.Get(ctx, a.tenant, tk.ID)
@@ -588,7 +588,7 @@ func TestParseTaskQuery(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = work.ParseTaskQuery(v, me)
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -668,7 +668,7 @@ func TestTaskListPaginatesEveryRowOnce(t *testing.T) {
 			}
 		})
 	}
-	if _, err := s.List(ctx, o.tenant, o.project, work.TaskQuery{Order: "priority", Cursor: work.TaskCursor("-created", work.Task{ID: uuid.New()})}); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
+	if _, err := s.List(ctx, o.tenant, o.project, work.TaskQuery{Order: "priority", Cursor: work.TaskCursor("-created", work.Task{ID: uuid.New()})}); !slices.Equal(validtest.Fields(err), []string{"cursor"}) {
 		t.Fatalf("a cursor of another ordering: %v, want a cursor error", err)
 	}
 }
