@@ -88,7 +88,7 @@ func TestInviteAndAcceptAsANewPerson(t *testing.T) {
 		t.Fatalf("accepted %+v", acc)
 	}
 	// The new identity logs in with the password it chose.
-	if _, err := f.ids.Login(ctx, "carol@example.test", password, "acme", now); err != nil {
+	if _, err := f.ids.LoginFrom(ctx, "", "carol@example.test", password, "acme", now); err != nil {
 		t.Fatalf("login after accepting: %v", err)
 	}
 	// Single use.
@@ -214,7 +214,11 @@ func TestInvitationsThatNoLongerWork(t *testing.T) {
 		t.Fatal("a new invitation after a revoked one does not work")
 	}
 
-	// Expired, by the clock and by the row: not listed, not accepted, and it does not block a new one.
+	// Expired, by the clock and by the row: not listed, not accepted, and it does not block a new one. Just
+	// before the TTL an invitation still works.
+	if _, early := invite("early@example.test"); accept(early, now.Add(members.InvitationTTL-time.Second)) != nil {
+		t.Fatal("accept just before the TTL: refused")
+	}
 	inv, tok = invite("late@example.test")
 	if err := accept(tok, now.Add(members.InvitationTTL+time.Second)); !errors.Is(err, members.ErrInvitationNotFound) {
 		t.Fatalf("accept after the TTL: %v", err)
