@@ -19,14 +19,20 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 failed=0
 
-go tool deadcode -test -filter "$repo" -f "$format" "$@" >"$out/test"
+# The two runs are independent and mostly single-threaded: run them side by side.
+go tool deadcode -test -filter "$repo" -f "$format" "$@" >"$out/test" &
+test_pid=$!
+go tool deadcode -filter "$repo" -f "$format" "$@" >"$out/prod" &
+prod_pid=$!
+wait "$test_pid" || { echo "deadcode -test failed" >&2; exit 1; }
+wait "$prod_pid" || { echo "deadcode failed" >&2; exit 1; }
+
 if [[ -s "$out/test" ]]; then
 	echo "deadcode: unreachable from every main package and every test (delete or use them):" >&2
 	sed 's/^/  /' "$out/test" >&2
 	failed=1
 fi
 
-go tool deadcode -filter "$repo" -f "$format" "$@" >"$out/prod"
 grep -vE '/[a-z]+test\.[^/]+$' "$out/prod" | sort -u >"$out/prod-only" || true
 grep -vE '^[[:space:]]*(#|$)' "$allow" | sort -u >"$out/allowed"
 comm -23 "$out/prod-only" "$out/allowed" >"$out/new"
