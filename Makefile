@@ -12,32 +12,54 @@ FUNCTIONS := $(sort $(patsubst functions/%/go.mod,%,$(wildcard functions/*/go.mo
 # refuse to run on an empty pattern).
 no_packages = [[ -z "$$(find "$(1)" -name '*.go' -not -path '*/testdata/*' -print -quit)" ]]
 
+# PATTERNS: a ./<module>/... pattern for every module that has a Go package. test and lint hand them all to one
+# go command at the workspace root, so each package is loaded and built once and modules do not wait for each
+# other.
+PATTERNS := $(foreach m,$(MODULES),$(if $(shell find "$(m)" -name '*.go' -not -path '*/testdata/*' -print -quit),./$(m)/...))
+
 FUNCTION ?=
 TESTFLAGS ?=
+EMAIL ?=
 
-.PHONY: help test lint build migrate run check-build clean deploy
+.PHONY: help test lint lint-vet lint-analysis build migrate run unlock check-build clean deploy
 
-help: ## list the targets
-	@echo "usage: make <target> [FUNCTION=name] [TESTFLAGS=...]"
+help: ## list the targets and the environment they read
+	@echo "usage: make <target> [FUNCTION=name] [TESTFLAGS=...] [EMAIL=...]"
 	@echo
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "environment (make run / unlock / test):"
+	@echo "  PORT=8080                  the dev server's port"
+	@echo "  DEV_HOST=127.0.0.1         the interface it listens on (0.0.0.0 for every one)"
+	@echo "  DEV_DATABASE=hyperscale    the database it creates and migrates (a new name starts afresh)"
+	@echo "  DEV_OIDC_PORT=8089         the in-process OIDC provider for SSO (DEV_OIDC_EMAIL, DEV_STORAGE_DIR too)"
+	@echo "  LOG_FORMAT=text            text or json (json, Cloud Logging's shape, is the default outside make run)"
+	@echo "  LOG_LEVEL=info             debug, info, warn or error"
+	@echo "  TOKEN_SIGNING_KEYS         PEM keys; unset, make run keeps one in .dev/token-signing-key.pem"
+	@echo "  DATABASE_ADMIN_URL         a PostgreSQL role that may create databases (else DATABASE_URL, else"
+	@echo "                             127.0.0.1:5432, else a throwaway cluster under .dev/pg on port 54329)"
+	@echo "  TEST_DATABASE_URL          the server tests clone their databases on (make test finds one)"
+	@echo "  BENCH_DATABASE_URL         the seeded 1M-tenant database; unset, scripts/bench's checks skip"
+	@echo "  (the functions' own settings are listed in the README's Configuration table)"
 	@echo
 	@echo "modules:   $(MODULES)"
 	@echo "functions: $(FUNCTIONS)"
 
-test: ## run every module's tests against a real PostgreSQL (TESTFLAGS=-race ...)
+test: ## run every module's tests in one go test against a real PostgreSQL (TESTFLAGS=-race ...)
 	@url="$$(scripts/devdb.sh ensure)" || exit 1; \
 	export TEST_DATABASE_URL="$$url"; \
-	failed=(); \
-	for m in $(MODULES); do \
-		echo "=== $$m"; \
-		if $(call no_packages,$$m); then echo "(no packages yet)"; continue; fi; \
-		(cd "$$m" && go test -shuffle=on -count=1 $(TESTFLAGS) ./...) || failed+=("$$m"); \
-	done; \
-	if (( $${#failed[@]} )); then echo "FAIL: tests failed in: $${failed[*]}" >&2; exit 1; fi; \
+	echo "go test $(PATTERNS)"; \
+	status=0; go test -shuffle=on -count=1 $(TESTFLAGS) $(PATTERNS) || status=$$?; \
+	if [[ -z "$${BENCH_DATABASE_URL:-}" ]]; then \
+		echo "SKIPPED: scripts/bench's large-tenant checks (TestPlansUseIndexes, TestLargeTenantMedians) need the"; \
+		echo "         seeded database: go run ./scripts/seed -reset, then BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hyperscale_bench make test"; \
+	fi; \
+	if (( status )); then echo "FAIL: tests failed (the FAIL lines above name the packages)" >&2; exit 1; fi; \
 	echo "PASS: all modules"
 
-lint: ## gofmt, go vet and staticcheck over every module
+lint: lint-vet lint-analysis ## gofmt, go vet, staticcheck and deadcode over every module
+
+lint-vet: ## the quick half of lint: gofmt and go vet (it compiles every package, which the tests reuse)
 	@failed=(); \
 	unformatted="$$(git ls-files -z --cached --others --exclude-standard -- '*.go' \
 		| while IFS= read -r -d '' f; do if [[ -f "$$f" ]]; then printf '%s\0' "$$f"; fi; done \
@@ -45,14 +67,19 @@ lint: ## gofmt, go vet and staticcheck over every module
 	if [[ -n "$$unformatted" ]]; then \
 		echo "gofmt: these files need formatting (run gofmt -w):" >&2; echo "$$unformatted" >&2; failed+=("gofmt"); \
 	fi; \
-	for m in $(MODULES); do \
-		echo "=== $$m"; \
-		if $(call no_packages,$$m); then echo "(no packages yet)"; continue; fi; \
-		(cd "$$m" && go vet ./...) || failed+=("vet:$$m"); \
-		(cd "$$m" && go tool staticcheck ./...) || failed+=("staticcheck:$$m"); \
-	done; \
+	echo "=== go vet $(PATTERNS)"; \
+	go vet $(PATTERNS) || failed+=("vet"); \
 	if (( $${#failed[@]} )); then echo "FAIL: lint failed: $${failed[*]}" >&2; exit 1; fi; \
-	echo "PASS: lint"
+	echo "PASS: gofmt, go vet"
+
+lint-analysis: ## the slow half of lint: staticcheck and deadcode
+	@failed=(); \
+	echo "=== staticcheck"; \
+	go tool staticcheck $(PATTERNS) || failed+=("staticcheck"); \
+	echo "=== deadcode"; \
+	scripts/deadcode.sh $(PATTERNS) || failed+=("deadcode"); \
+	if (( $${#failed[@]} )); then echo "FAIL: lint failed: $${failed[*]}" >&2; exit 1; fi; \
+	echo "PASS: staticcheck, deadcode"
 
 build: ## build bin/<fn> for every function (or FUNCTION=name), plus bin/devserver and bin/migrate
 	@mkdir -p bin; \
@@ -73,9 +100,13 @@ migrate: ## apply the migrations (DATABASE_ADMIN_URL, default: scripts/devdb.sh 
 	if [[ -z "$$url" ]]; then url="$$(scripts/devdb.sh ensure)" || exit 1; fi; \
 	DATABASE_ADMIN_URL="$$url" go run ./scripts/migrate
 
-run: ## the whole platform locally on :8080 (migrates first)
+run: ## the whole platform locally on 127.0.0.1:8080 (PORT, DEV_HOST; migrates DEV_DATABASE first; text logs)
 	@url="$$(scripts/devdb.sh ensure)" || exit 1; \
 	DATABASE_ADMIN_URL="$$url" exec go run ./scripts/devserver
+
+unlock: ## clear the login throttle of the dev database for EMAIL=address (everyone without EMAIL)
+	@url="$$(scripts/devdb.sh ensure)" || exit 1; \
+	DATABASE_ADMIN_URL="$$url" go run ./scripts/devserver unlock $(EMAIL)
 
 check-build: ## build and vet every function on its own (GOWORK=off)
 	@failed=(); \

@@ -106,15 +106,6 @@ var topics = map[string]string{
 	TypeProjectMemberRemoved:     TopicProjects,
 }
 
-// Types lists every event type of the catalogue.
-func Types() []string {
-	out := make([]string, 0, len(topics))
-	for t := range topics {
-		out = append(out, t)
-	}
-	return out
-}
-
 // TenantCreated is the payload of tenant.created: an organization signed up.
 type TenantCreated struct {
 	TenantID uuid.UUID `json:"tenant_id"`

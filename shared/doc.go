@@ -1,3 +1,3 @@
-// Module shared is the tenant-scoped data library and the platform plumbing that every Hyperscale function
+// Package shared is the tenant-scoped data library and the platform plumbing that every Hyperscale function
 // imports: configuration, database access, HTTP edge helpers, tokens and telemetry.
 package shared

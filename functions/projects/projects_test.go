@@ -201,9 +201,19 @@ func TestAnotherTenantSeesNothing(t *testing.T) {
 		r.Bearer = b
 		servicetest.ExpectProblem(t, servicetest.Do(t, h, r), 404, "not_found")
 	}
-	for _, q := range []string{"", "?archived=true", "?q=plans", "?member=" + pa.IdentityID.String(), "?order=name", "?status=active"} {
-		if l := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects" + q, Bearer: b}), 200); len(l.Items()) != 0 {
-			t.Fatalf("B lists %s with %s", l.Raw, q)
+	archived := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "POST", Path: "/v1/projects", Bearer: a, Body: map[string]any{"name": "A's archive"}}), 201).Str("id")
+	servicetest.Expect(t, servicetest.Do(t, h, req{Method: "PUT", Path: "/v1/projects/" + archived, Bearer: a, Body: map[string]any{"name": "A's archive", "archived": true}}), 200)
+	for _, q := range []struct{ query, aSees string }{
+		{"", id}, {"?archived=true", archived}, {"?q=plans", id}, {"?member=" + pa.IdentityID.String(), id}, {"?order=name", id}, {"?status=active", id},
+	} {
+		if l := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects" + q.query, Bearer: b}), 200); len(l.Items()) != 0 {
+			t.Fatalf("B lists %s with %s", l.Raw, q.query)
+		}
+		// The same query as A finds A's project: B's empty answer is the tenant wall, not a query that finds
+		// nothing for anyone.
+		l := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects" + q.query, Bearer: a}), 200)
+		if items := l.Items(); len(items) != 1 || items[0]["id"] != q.aSees {
+			t.Fatalf("A lists %s with %q, want only its project %s", l.Raw, q.query, q.aSees)
 		}
 	}
 	if m := servicetest.Expect(t, servicetest.Do(t, h, req{Method: "GET", Path: "/v1/projects/" + id + "/members", Bearer: a}), 200); len(m.Items()) != 2 {

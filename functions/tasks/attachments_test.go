@@ -89,7 +89,7 @@ func TestAttachmentsFlow(t *testing.T) {
 		t.Fatalf("complete = %s", c.Raw)
 	}
 	w.do(t, tok, call{Method: "POST", Path: base + "/" + id + "/complete"}, 200)
-	if n, _ := work.NewUsage(w.Env.DB.Tenants).StorageBytes(t.Context(), p.TenantID); n != 9 {
+	if n := storageBytes(t, w.Fixture, p.TenantID); n != 9 {
 		t.Fatalf("storage bytes = %d, want 9", n)
 	}
 
@@ -118,12 +118,24 @@ func TestAttachmentsFlow(t *testing.T) {
 	if _, err := w.fake.Object(object); !errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("object after delete: %v", err)
 	}
-	if n, _ := work.NewUsage(w.Env.DB.Tenants).StorageBytes(t.Context(), p.TenantID); n != 0 {
+	if n := storageBytes(t, w.Fixture, p.TenantID); n != 0 {
 		t.Fatalf("storage bytes after delete = %d, want 0", n)
 	}
 	if l := w.do(t, tok, call{Method: "GET", Path: base}, 200); len(l.Items()) != 0 {
 		t.Fatalf("list after delete = %s", l.Raw)
 	}
+}
+
+// storageBytes reads tenant's current storage gauge (its newest row) as the owner; 0 without a row.
+func storageBytes(t *testing.T, f *servicetest.Fixture, tenant uuid.UUID) int64 {
+	t.Helper()
+	var n int64
+	err := f.DB.Owner.QueryRow(t.Context(), `SELECT COALESCE((SELECT value FROM tenant.usage_counters
+		WHERE tenant_id = $1 AND metric = $2 ORDER BY day DESC LIMIT 1), 0)`, tenant, work.MetricStorageBytes).Scan(&n)
+	if err != nil {
+		t.Fatalf("read storage bytes: %v", err)
+	}
+	return n
 }
 
 func TestAttachmentsRefuseBadInput(t *testing.T) {

@@ -5,6 +5,12 @@
 // It needs DATABASE_ADMIN_URL, a postgres:// URL of a role that may create databases (make run takes it from
 // DATABASE_ADMIN_URL or DATABASE_URL when either answers, or finds or starts a server). It creates the database DEV_DATABASE (default hyperscale) there, migrates it as that role, and has the
 // functions connect as the application role, whose login it enables with the dev password.
+//
+// Locally it listens on DEV_HOST (default 127.0.0.1) and, unless told otherwise, logs text lines
+// (LOG_FORMAT=text) and keeps its token signing key in .dev/token-signing-key.pem, so tokens survive a restart.
+//
+// "devserver unlock [EMAIL]" clears the login throttle in the dev database instead: the rows that name EMAIL,
+// or every row without it.
 package main
 
 import (
@@ -17,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,6 +56,24 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(os.Args) > 1 && os.Args[1] == "unlock" {
+		return runUnlock(ctx, admin, name, strings.Join(os.Args[2:], ""))
+	}
+	if len(os.Args) > 1 {
+		return fmt.Errorf("unknown command %q; want none (serve) or unlock [EMAIL]", strings.Join(os.Args[1:], " "))
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root, err := repoRoot(wd)
+	if err != nil {
+		return err
+	}
+	defaulted, err := localDefaults(os.LookupEnv, os.Setenv, root)
+	if err != nil {
+		return err
+	}
 	for _, store := range schema.Stores {
 		if err := schema.Migrate(ctx, admin, store, nil); err != nil {
 			return err
@@ -76,6 +101,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer env.Close()
+	// The fakes started below log through slog's default logger: give them the platform's format.
+	slog.SetDefault(env.Log)
+	if len(defaulted) > 0 {
+		env.Log.Info("local defaults", slog.String("set", strings.Join(defaulted, " ")))
+	}
 	doc := os.Getenv("GATEWAY_DOCUMENT")
 	if doc == "" {
 		wd, err := os.Getwd()
@@ -105,11 +135,12 @@ func run(ctx context.Context) error {
 	// Functions Framework's server; ReadTimeout is the same bound over the whole request, so that the dev server
 	// also sheds a client that stalls in a route no function serves.
 	const headerTimeout = 10 * time.Second
-	srv := &http.Server{Addr: ":" + cfg.Port, Handler: h, ReadHeaderTimeout: headerTimeout,
+	addr := listenAddr(os.Getenv("DEV_HOST"), cfg.Port)
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: headerTimeout,
 		ReadTimeout: headerTimeout + cfg.Edge.BodyReadTimeout, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	env.Log.Info("platform serving", slog.String("addr", "http://localhost:"+cfg.Port), slog.String("gateway", doc))
+	env.Log.Info("platform serving", slog.String("addr", "http://"+addr), slog.String("gateway", doc))
 	fmt.Fprint(os.Stderr, walkthrough(cfg.Port))
 	select {
 	case err := <-errc:
@@ -122,6 +153,27 @@ func run(ctx context.Context) error {
 		return err
 	}
 	env.Log.Info("platform stopped")
+	return nil
+}
+
+// runUnlock clears the login throttle of the dev database name behind admin for email (every row when empty).
+func runUnlock(ctx context.Context, admin, name, email string) error {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	deleted, err := unlock(ctx, conn, email)
+	if err != nil {
+		return err
+	}
+	who := "every address"
+	if email != "" {
+		who = email
+	}
+	for table, n := range deleted {
+		fmt.Printf("unlock %s in %s: deleted %d rows of directory.%s\n", who, name, n, table)
+	}
 	return nil
 }
 
@@ -156,18 +208,18 @@ func ensureDatabase(ctx context.Context, admin, name string) (string, error) {
 func walkthrough(port string) string {
 	base := "http://localhost:" + port
 	return fmt.Sprintf(`
-Hyperscale is running on %[1]s. Try:
+Hyperscale is running on %[1]s. Try (the README walks through the rest; jq reads the answers):
 
-  curl -s %[1]s/v1/tenants -H 'Content-Type: application/json' \
+  curl -sS -w '\n%%{http_code}\n' %[1]s/v1/tenants -H 'Content-Type: application/json' \
     -d '{"name":"Acme","slug":"acme","owner":{"email":"ada@acme.test","password":"correct horse battery","name":"Ada"}}'
 
-  TOKEN=$(curl -s %[1]s/v1/auth/login -H 'Content-Type: application/json' \
-    -d '{"email":"ada@acme.test","password":"correct horse battery","tenant":"acme"}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+  TOKEN=$(curl -sS %[1]s/v1/auth/login -H 'Content-Type: application/json' \
+    -d '{"email":"ada@acme.test","password":"correct horse battery","tenant":"acme"}' | jq -er .access_token)
 
-  curl -s %[1]s/v1/projects -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    -d '{"name":"Apollo","description":"to the moon"}'
+  curl -sS %[1]s/v1/projects -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"name":"Apollo","description":"to the moon"}' | jq .
 
-  curl -s %[1]s/v1/projects -H "Authorization: Bearer $TOKEN"
+  curl -sS %[1]s/v1/projects -H "Authorization: Bearer $TOKEN" | jq '.items[].name'
 
 `, base)
 }

@@ -17,6 +17,8 @@ const (
 var (
 	envs      = []string{EnvLocal, EnvTest, EnvProduction}
 	logLevels = []string{"debug", "info", "warn", "error"}
+	// logFormats are obs.FormatJSON and obs.FormatText, spelt out so config does not import obs.
+	logFormats = []string{"json", "text"}
 )
 
 // Base is the configuration part every function embeds.
@@ -27,6 +29,9 @@ type Base struct {
 	Port string `env:"PORT, default=8080"`
 	// LogLevel is the minimum level logged: debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL, default=info"`
+	// LogFormat is json (Cloud Logging's structured lines, the production default) or text (key=value lines
+	// for a developer's terminal; make run sets it).
+	LogFormat string `env:"LOG_FORMAT, default=json"`
 	// Service is the Cloud Run service name, set by Cloud Run in K_SERVICE and empty elsewhere.
 	Service string `env:"K_SERVICE"`
 }
@@ -37,7 +42,7 @@ func (b Base) Local() bool { return b.Env == EnvLocal }
 // Production reports whether the service runs in production.
 func (b Base) Production() bool { return b.Env == EnvProduction }
 
-// Validate reports every problem with ENV, PORT and LOG_LEVEL.
+// Validate reports every problem with ENV, PORT, LOG_LEVEL and LOG_FORMAT.
 func (b Base) Validate() error {
 	var errs []error
 	if !slices.Contains(envs, b.Env) {
@@ -48,6 +53,9 @@ func (b Base) Validate() error {
 	}
 	if !slices.Contains(logLevels, b.LogLevel) {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL is %q, want one of %v", b.LogLevel, logLevels))
+	}
+	if !slices.Contains(logFormats, b.LogFormat) {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT is %q, want one of %v", b.LogFormat, logFormats))
 	}
 	return errors.Join(errs...)
 }

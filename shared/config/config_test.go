@@ -87,7 +87,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 
 	want := fnConfig{
-		Base:  config.Base{Env: "local", Port: "8080", LogLevel: "info"},
+		Base:  config.Base{Env: "local", Port: "8080", LogLevel: "info", LogFormat: "json"},
 		Store: store{DSN: "postgres://localhost/app", Timeout: 5 * time.Second},
 	}
 	if cfg != want {
@@ -106,6 +106,7 @@ func TestLoadReadsEnvironment(t *testing.T) {
 		"ENV":           "production",
 		"PORT":          "9090",
 		"LOG_LEVEL":     "warn",
+		"LOG_FORMAT":    "text",
 		"K_SERVICE":     "tenants",
 		"STORE_DSN":     "postgres://db/app",
 		"STORE_TIMEOUT": "250ms",
@@ -115,7 +116,7 @@ func TestLoadReadsEnvironment(t *testing.T) {
 	}
 
 	want := fnConfig{
-		Base:  config.Base{Env: "production", Port: "9090", LogLevel: "warn", Service: "tenants"},
+		Base:  config.Base{Env: "production", Port: "9090", LogLevel: "warn", LogFormat: "text", Service: "tenants"},
 		Store: store{DSN: "postgres://db/app", Timeout: 250 * time.Millisecond},
 	}
 	if cfg != want {
@@ -136,10 +137,11 @@ func TestLoadValidation(t *testing.T) {
 		{
 			name: "two broken parts in one error",
 			cfg:  &fnConfig{},
-			env:  map[string]string{"ENV": "staging", "LOG_LEVEL": "loud"},
+			env:  map[string]string{"ENV": "staging", "LOG_LEVEL": "loud", "LOG_FORMAT": "yaml"},
 			want: []string{
 				`ENV is "staging"`,
 				`LOG_LEVEL is "loud"`,
+				`LOG_FORMAT is "yaml"`,
 				"Store: STORE_DSN is required",
 			},
 			wantErr: errNoDSN,

@@ -52,7 +52,3 @@ func (t *Tenants) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(pgx.
 	}
 	return nil
 }
-
-// Resolver returns the handle's resolver, for the few platform tools (tests, the tenant mover) that need a
-// tenant's raw backend.
-func (t *Tenants) Resolver() Resolver { return t.resolver }

@@ -115,20 +115,15 @@ type membership struct {
 	guarded bool
 }
 
-// Login checks email and password and opens a session in the organization with slug tenantSlug, or in the
-// identity's only organization when tenantSlug is empty. It is not throttled; requests from the network go
-// through LoginFrom.
-func (s *Service) Login(ctx context.Context, email, password, tenantSlug string, now time.Time) (Session, error) {
-	return s.login(ctx, email, password, tenantSlug, nil, now)
-}
-
-// LoginFrom is Login for a request from client (its IP address; "" or anything else that does not parse as
-// one counts as one shared unknown address, under every limit), throttled by s.Limits: while this email from
-// this client is in its backoff (LoginBackoff), or the client has too many recent failures across accounts
-// (LoginPerClient), it returns a *ThrottledError (errors.Is ErrThrottled) before looking at the password. The
-// same email from another address is not held back. Every ErrInvalidCredentials counts one failure for both,
-// known email or not, so throttling reveals no more than the 401 does; a successful login clears the email's
-// backoff from that client, never the client's count across accounts.
+// LoginFrom checks email and password and opens a session in the organization with slug tenantSlug, or in the
+// identity's only organization when tenantSlug is empty, for a request from client (its IP address; "" or
+// anything else that does not parse as one counts as one shared unknown address, under every limit),
+// throttled by s.Limits: while this email from this client is in its backoff (LoginBackoff), or the client has
+// too many recent failures across accounts (LoginPerClient), it returns a *ThrottledError (errors.Is
+// ErrThrottled) before looking at the password. The same email from another address is not held back. Every
+// ErrInvalidCredentials counts one failure for both, known email or not, so throttling reveals no more than
+// the 401 does; a successful login clears the email's backoff from that client, never the client's count
+// across accounts.
 func (s *Service) LoginFrom(ctx context.Context, client, email, password, tenantSlug string, now time.Time) (Session, error) {
 	a := s.Limits.login(email, client)
 	return s.login(ctx, email, password, tenantSlug, &a, now)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/identity"
-	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"github.com/google/uuid"
 )
 
@@ -90,7 +90,7 @@ func TestRequestReset(t *testing.T) {
 		t.Fatal("the raw token is stored")
 	}
 	for _, email := range []string{"", "not an email", "Ada <ada@example.com>", "ada\x00@example.com"} {
-		if err := f.ids.RequestReset(ctx, "", email, now); !slices.Equal(valid.Fields(err), []string{"email"}) {
+		if err := f.ids.RequestReset(ctx, "", email, now); !slices.Equal(validtest.Fields(err), []string{"email"}) {
 			t.Fatalf("email %q: %v, want a validation error on email", email, err)
 		}
 	}
@@ -227,7 +227,7 @@ func TestConfirmReset(t *testing.T) {
 				}
 				continue
 			}
-			if !slices.Equal(valid.Fields(err), tt.wantFields) {
+			if !slices.Equal(validtest.Fields(err), tt.wantFields) {
 				t.Fatalf("%s: %v, want failing fields %v", tt.name, err, tt.wantFields)
 			}
 		}
@@ -287,7 +287,7 @@ func TestChangePassword(t *testing.T) {
 			{"nothing", "", "", []string{"current_password", "new_password"}},
 		}
 		for _, tt := range tests {
-			if err := f.ids.ChangePassword(ctx, "", ada, tt.current, tt.next, now); !slices.Equal(valid.Fields(err), tt.wantFields) {
+			if err := f.ids.ChangePassword(ctx, "", ada, tt.current, tt.next, now); !slices.Equal(validtest.Fields(err), tt.wantFields) {
 				t.Fatalf("%s: %v, want failing fields %v", tt.name, err, tt.wantFields)
 			}
 		}

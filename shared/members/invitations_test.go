@@ -89,7 +89,7 @@ func TestInviteAndAcceptAsANewPerson(t *testing.T) {
 		t.Fatalf("accepted %+v", acc)
 	}
 	// The new identity logs in with the password it chose.
-	if _, err := f.ids.Login(ctx, "carol@example.test", password, "acme", now); err != nil {
+	if _, err := f.ids.LoginFrom(ctx, "", "carol@example.test", password, "acme", now); err != nil {
 		t.Fatalf("login after accepting: %v", err)
 	}
 	// Single use.
@@ -217,7 +217,11 @@ func TestInvitationsThatNoLongerWork(t *testing.T) {
 		t.Fatal("a new invitation after a revoked one does not work")
 	}
 
-	// Expired, by the clock and by the row: not listed, not accepted, and it does not block a new one.
+	// Expired, by the clock and by the row: not listed, not accepted, and it does not block a new one. Just
+	// before the TTL an invitation still works.
+	if _, early := invite("early@example.test"); accept(early, now.Add(members.InvitationTTL-time.Second)) != nil {
+		t.Fatal("accept just before the TTL: refused")
+	}
 	inv, tok = invite("late@example.test")
 	if err := accept(tok, now.Add(members.InvitationTTL+time.Second)); !errors.Is(err, members.ErrInvitationNotFound) {
 		t.Fatalf("accept after the TTL: %v", err)
@@ -394,10 +398,10 @@ func TestAcceptClaimsAnUnverifiedIdentity(t *testing.T) {
 	if revoked == nil || factors != 0 || verifiedAt(squatted) == nil {
 		t.Fatalf("after the claim: session revoked at %v, %d second factors, verified at %v", revoked, factors, verifiedAt(squatted))
 	}
-	if _, err := f.ids.Login(ctx, "victim@example.test", password, "acme", now); !errors.Is(err, identity.ErrInvalidCredentials) {
+	if _, err := f.ids.LoginFrom(ctx, "", "victim@example.test", password, "acme", now); !errors.Is(err, identity.ErrInvalidCredentials) {
 		t.Fatalf("login with the squatter's password: %v, want invalid credentials", err)
 	}
-	if _, err := f.ids.Login(ctx, "victim@example.test", fresh, "acme", now); err != nil {
+	if _, err := f.ids.LoginFrom(ctx, "", "victim@example.test", fresh, "acme", now); err != nil {
 		t.Fatalf("login with the new password: %v", err)
 	}
 
@@ -407,7 +411,7 @@ func TestAcceptClaimsAnUnverifiedIdentity(t *testing.T) {
 	if _, err := f.store.Accept(ctx, members.AcceptInput{Token: invite("self@example.test")}, self, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.ids.Login(ctx, "self@example.test", password, "acme", now); err != nil || verifiedAt(self) == nil {
+	if _, err := f.ids.LoginFrom(ctx, "", "self@example.test", password, "acme", now); err != nil || verifiedAt(self) == nil {
 		t.Fatalf("proven acceptor: login %v, verified at %v", err, verifiedAt(self))
 	}
 

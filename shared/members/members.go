@@ -171,19 +171,6 @@ func (s *Store) List(ctx context.Context, tenantID uuid.UUID, f Filter, req page
 	return page.Of(req, items, func(m Member) uuid.UUID { return m.ID }), nil
 }
 
-// Get returns one member of tenantID.
-func (s *Store) Get(ctx context.Context, tenantID, identityID uuid.UUID) (Member, error) {
-	var m Member
-	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-		m, err = getMember(ctx, tx, tenantID, identityID)
-		return err
-	})
-	if err != nil {
-		return Member{}, fmt.Errorf("load member %s: %w", identityID, err)
-	}
-	return m, nil
-}
-
 func getMember(ctx context.Context, tx pgx.Tx, tenantID, identityID uuid.UUID) (Member, error) {
 	return scanMember(tx.QueryRow(ctx, `SELECT `+memberColumns+` FROM directory.memberships m
 		JOIN directory.identities i ON i.id = m.identity_id

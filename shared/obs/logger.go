@@ -39,6 +39,47 @@ func NewLogger(w io.Writer, level slog.Level, service string) *slog.Logger {
 	return slog.New(NewContextHandler(inner))
 }
 
+// Log formats, as LOG_FORMAT spells them.
+const (
+	// FormatJSON is Cloud Logging's structured JSON, one object per line: the production format.
+	FormatJSON = "json"
+	// FormatText is slog's key=value text for a developer's terminal.
+	FormatText = "text"
+)
+
+// NewLoggerFormat returns NewLogger's logger for FormatJSON and NewTextLogger's for FormatText; any other
+// format is an error.
+func NewLoggerFormat(w io.Writer, format string, level slog.Level, service string) (*slog.Logger, error) {
+	switch format {
+	case FormatJSON:
+		return NewLogger(w, level, service), nil
+	case FormatText:
+		return NewTextLogger(w, level, service), nil
+	default:
+		return nil, fmt.Errorf("log format %q, want %s or %s", format, FormatJSON, FormatText)
+	}
+}
+
+// NewTextLogger returns a logger for a terminal: one short key=value line per record (clock time, level,
+// message, then the attributes), with the same request-scoped values as NewLogger but none of Cloud Logging's
+// renamed keys or source locations, which make a local request log hard to read.
+func NewTextLogger(w io.Writer, level slog.Level, service string) *slog.Logger {
+	h := slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
+				a.Value = slog.StringValue(a.Value.Time().Format("15:04:05.000"))
+			}
+			return a
+		},
+	})
+	var inner slog.Handler = h
+	if service != "" {
+		inner = h.WithAttrs([]slog.Attr{slog.String(keyService, service)})
+	}
+	return slog.New(NewContextHandler(inner))
+}
+
 // cloudLoggingAttr renames slog's built-in keys to Cloud Logging's. Only top-level keys are touched, so a
 // caller's own "level" or "msg" inside a group stays as written.
 func cloudLoggingAttr(groups []string, a slog.Attr) slog.Attr {

@@ -92,7 +92,10 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new env: %w", err)
 	}
-	log := obs.NewLogger(os.Stdout, level, cfg.Service)
+	log, err := obs.NewLoggerFormat(os.Stdout, cfg.LogFormat, level, cfg.Service)
+	if err != nil {
+		return nil, fmt.Errorf("new env: %w", err)
+	}
 	keys, err := cfg.Token.KeySet(cfg.Local(), log)
 	if err != nil {
 		return nil, fmt.Errorf("new env: %w", err)

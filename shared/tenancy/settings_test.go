@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"maps"
 	"slices"
 	"strings"
@@ -15,7 +16,6 @@ import (
 	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coditect/hyperscale/shared/tenancy"
-	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 )
 
@@ -334,7 +334,7 @@ var _ = isolation.Register(isolation.Case[*settingsFixture]{
 			_, err := f.s.Replace(ctx, f.Tenant(as), uuid.New(), f.masked)
 			return isolation.One(err)
 		}, Judge: func(n int, err error) error {
-			if got := strings.Join(valid.Fields(err), ","); got != "sso.client_secret" {
+			if got := strings.Join(validtest.Fields(err), ","); got != "sso.client_secret" {
 				return fmt.Errorf("B's masked secret: %d, %v; want sso.client_secret refused", n, err)
 			}
 			return nil

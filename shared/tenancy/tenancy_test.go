@@ -326,7 +326,7 @@ func TestSignUp(t *testing.T) {
 	}
 
 	// The owner can log in with what they signed up with.
-	if _, err := f.ids.Login(ctx, "ada@example.com", "a long enough password", "acme", time.Now()); err != nil {
+	if _, err := f.ids.LoginFrom(ctx, "", "ada@example.com", "a long enough password", "acme", time.Now()); err != nil {
 		t.Fatalf("login after sign-up: %v", err)
 	}
 }
@@ -457,7 +457,7 @@ func TestSignUpExistingIdentity(t *testing.T) {
 		t.Fatalf("tenant.created events for %d tenants, want 2", n)
 	}
 	// With two organizations, login must name one.
-	if _, err := f.ids.Login(ctx, "ada@example.com", pw, "", time.Now()); !errors.Is(err, identity.ErrTenantRequired) {
+	if _, err := f.ids.LoginFrom(ctx, "", "ada@example.com", pw, "", time.Now()); !errors.Is(err, identity.ErrTenantRequired) {
 		t.Fatalf("login without slug: %v, want ErrTenantRequired", err)
 	}
 }

@@ -27,6 +27,10 @@ type Config struct {
 	// its retirement. Keep it at least AccessTTL so that no token the key signed before it retired is cut
 	// short; 0 refuses its tokens from Retired-At on.
 	RotationGrace time.Duration `env:"TOKEN_ROTATION_GRACE, default=15m"`
+	// LocalKeyFile is where a local run without keys keeps the signing key it generates, so that tokens
+	// survive a restart (make run sets .dev/token-signing-key.pem); empty generates an ephemeral key. It is
+	// read only when ENV=local and neither TOKEN_SIGNING_KEYS nor TOKEN_PUBLIC_KEYS is set.
+	LocalKeyFile string `env:"TOKEN_LOCAL_KEY_FILE"`
 }
 
 // Bounds on AccessTTL: below a minute clients refresh constantly, above a day a stolen token is worth too much.
@@ -86,9 +90,10 @@ func (c Config) Validate() error {
 
 // KeySet returns the configured keys, whose retired keys verify for RotationGrace after their retirement.
 //
-// With no keys configured, a local run (local true) gets an ephemeral key and a warning on log, since its
-// tokens will not survive a restart; anywhere else that is an error, because a generated key would make every
-// instance reject the others' tokens.
+// With no keys configured, a local run (local true) gets the key kept in LocalKeyFile (created there on the
+// first run), or without LocalKeyFile an ephemeral key and a warning on log, since its tokens will not survive
+// a restart; anywhere else that is an error, because a generated key would make every instance reject the
+// others' tokens.
 func (c Config) KeySet(local bool, log *slog.Logger) (*KeySet, error) {
 	if c.SigningKeys != "" || c.PublicKeys != "" {
 		ks, err := ParseKeySet(c.SigningKeys, c.PublicKeys)
@@ -100,12 +105,25 @@ func (c Config) KeySet(local bool, log *slog.Logger) (*KeySet, error) {
 	if !local {
 		return nil, errors.New("token keys: neither TOKEN_SIGNING_KEYS nor TOKEN_PUBLIC_KEYS is set")
 	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if c.LocalKeyFile != "" {
+		ks, created, err := LoadOrCreateLocalKey(c.LocalKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("token keys: %w", err)
+		}
+		verb := "reused"
+		if created {
+			verb = "created"
+		}
+		log.Info("no token keys configured: "+verb+" the local signing key; tokens survive restarts",
+			slog.String("file", c.LocalKeyFile), slog.String("kid", ks.keys[ks.signer].kid))
+		return ks.WithRotationGrace(c.RotationGrace), nil
+	}
 	ks, err := GenerateKeySet()
 	if err != nil {
 		return nil, fmt.Errorf("token keys: %w", err)
-	}
-	if log == nil {
-		log = slog.Default()
 	}
 	log.Warn("no token keys configured: generated an ephemeral signing key; tokens will not survive a restart",
 		slog.String("kid", ks.keys[0].kid))

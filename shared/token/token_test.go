@@ -207,6 +207,25 @@ func TestVerifyRejects(t *testing.T) {
 	sig[len(sig)-1] ^= 1
 	badSig := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig)
 
+	// Positive controls: the hand-signing path, the claim editing and the re-encoding that the cases below
+	// use are accepted when the claims are right, so each rejection is the fault its case names and not the
+	// harness's own.
+	sig[len(sig)-1] ^= 1 // back to the real signature for a moment
+	for name, raw := range map[string]string{
+		"issued":                  good,
+		"hand-signed":             sign(t, jwt.SigningMethodES256, k, kid, validClaims(p)),
+		"hand-signed, edited":     sign(t, jwt.SigningMethodES256, k, kid, with("jti", uuid.NewString())),
+		"audience list with ours": sign(t, jwt.SigningMethodES256, k, kid, with("aud", []string{"a", testAudience})),
+		"re-encoded signature":    parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(sig),
+		"re-encoded header":       base64.RawURLEncoding.EncodeToString(mustDecode(t, parts[0])) + "." + parts[1] + "." + parts[2],
+	} {
+		got, err := NewVerifier(ks, testIssuer, testAudience).Verify(raw, testNow)
+		if err != nil || got != p {
+			t.Fatalf("control %s: Verify = %+v, %v; want %+v accepted", name, got, err, p)
+		}
+	}
+	sig[len(sig)-1] ^= 1
+
 	tests := []struct {
 		name        string
 		raw         string
@@ -293,6 +312,15 @@ func TestVerifyRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustDecode(t *testing.T, segment string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(segment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func noneHeader(kid string) string {

@@ -58,11 +58,11 @@ func TestParseID(t *testing.T) {
 		}
 	}
 	var errs Errors
-	if errs.CheckID("member", "0190A5E4-7C1E-7B3A-9D2F-4C5E6F708192"); len(Fields(errs)) != 1 {
+	if errs.CheckID("member", "0190A5E4-7C1E-7B3A-9D2F-4C5E6F708192"); len(errs) != 1 {
 		t.Fatalf("CheckID accepted a non-canonical id: %v", errs)
 	}
 	errs = nil
-	if errs.CheckID("member", "00000000-0000-0000-0000-000000000000"); len(Fields(errs)) != 1 {
+	if errs.CheckID("member", "00000000-0000-0000-0000-000000000000"); len(errs) != 1 {
 		t.Fatalf("CheckID accepted the nil id")
 	}
 }

@@ -2,10 +2,7 @@
 // 422 with the failing fields, without the domain knowing about HTTP.
 package valid
 
-import (
-	"errors"
-	"strings"
-)
+import "strings"
 
 // FieldError names one failing field and why it failed. Code, when set, is a stable machine reason for this
 // failure (such as "invalid_cursor"); a problem whose every failure shares one Code takes it as its own code.
@@ -45,17 +42,4 @@ func (e Errors) Error() string {
 		parts[i] = f.Field + ": " + f.Message
 	}
 	return "invalid: " + strings.Join(parts, "; ")
-}
-
-// Fields returns the names of the failing fields of err, in order, or nil when err carries no Errors.
-func Fields(err error) []string {
-	var e Errors
-	if !errors.As(err, &e) {
-		return nil
-	}
-	out := make([]string, len(e))
-	for i, f := range e {
-		out[i] = f.Field
-	}
-	return out
 }

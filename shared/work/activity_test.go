@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db/dbtest"
-	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
 )
@@ -159,7 +159,7 @@ func TestParseActivityQuery(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = work.ParseActivityQuery(v, testCursors)
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields = %v (%v), want %v", got, err, tc.fields)
 			}
 		})

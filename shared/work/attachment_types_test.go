@@ -3,6 +3,7 @@ package work_test
 import (
 	"context"
 	"errors"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"net/url"
 	"strings"
 	"testing"
@@ -255,7 +256,7 @@ func TestAttachmentCompleteRefusesStoredType(t *testing.T) {
 	if _, err := s.Get(ctx, lt.tenant, lt.task, up.ID); !errors.Is(err, work.ErrUploadIncomplete) {
 		t.Fatalf("the attachment after the refusal: %v, want it pending", err)
 	}
-	if n, _ := work.NewUsage(d.DB.Tenants).StorageBytes(ctx, lt.tenant); n != 0 {
+	if n := storageBytes(t, d, lt.tenant); n != 0 {
 		t.Fatalf("storage bytes = %d after a refused upload, want 0", n)
 	}
 	// Uploaded again with the declared type, it completes.
@@ -270,7 +271,7 @@ func TestAttachmentInputRefusesActiveContent(t *testing.T) {
 	t.Parallel()
 	for _, ct := range []string{"text/html", "image/svg+xml", "application/javascript"} {
 		in := work.AttachmentInput{Filename: "", ContentType: ct, Size: 1}
-		if got := valid.Fields(in.Validate()); strings.Join(got, ",") != "filename,content_type" {
+		if got := validtest.Fields(in.Validate()); strings.Join(got, ",") != "filename,content_type" {
 			t.Errorf("Validate with %s: failing fields %v, want filename and content_type", ct, got)
 		}
 	}

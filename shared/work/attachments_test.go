@@ -92,7 +92,6 @@ func TestAttachmentLifecycle(t *testing.T) {
 	d := dbtest.New(t)
 	bucket, fake := newBucket(t)
 	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
-	usage := work.NewUsage(d.DB.Tenants)
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	actor := uuid.New()
 
@@ -125,8 +124,8 @@ func TestAttachmentLifecycle(t *testing.T) {
 	if again, err := s.Complete(ctx, lt.tenant, actor, lt.task, up.ID); err != nil || again.Status != work.AttachmentComplete {
 		t.Fatalf("second complete = %+v, %v; want the attachment unchanged", again, err)
 	}
-	if n, err := usage.StorageBytes(ctx, lt.tenant); err != nil || n != 11 {
-		t.Fatalf("storage bytes = %d, %v; want 11 counted once", n, err)
+	if n := storageBytes(t, d, lt.tenant); n != 11 {
+		t.Fatalf("storage bytes = %d; want 11 counted once", n)
 	}
 	dl, err := s.Get(ctx, lt.tenant, lt.task, up.ID)
 	if err != nil || objectPath(t, dl.DownloadURL) != wantObject || !dl.ExpiresAt.After(time.Now()) {
@@ -149,7 +148,7 @@ func TestAttachmentLifecycle(t *testing.T) {
 	if _, err := s.Complete(ctx, lt.tenant, actor, lt.task, second.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := usage.StorageBytes(ctx, lt.tenant); n != 16 {
+	if n := storageBytes(t, d, lt.tenant); n != 16 {
 		t.Fatalf("storage bytes = %d, want 16", n)
 	}
 	l, err := s.List(ctx, lt.tenant, lt.task, page.Request{Limit: 1})
@@ -163,7 +162,7 @@ func TestAttachmentLifecycle(t *testing.T) {
 	if _, err := fake.Object(wantObject); !errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("object after delete: %v, want gone", err)
 	}
-	if n, _ := usage.StorageBytes(ctx, lt.tenant); n != 5 {
+	if n := storageBytes(t, d, lt.tenant); n != 5 {
 		t.Fatalf("storage bytes after delete = %d, want 5", n)
 	}
 	for name, err := range map[string]error{
@@ -183,7 +182,7 @@ func TestAttachmentLifecycle(t *testing.T) {
 	if err := s.Delete(ctx, lt.tenant, actor, false, lt.task, pending.ID); err != nil {
 		t.Fatalf("delete pending: %v", err)
 	}
-	if n, _ := usage.StorageBytes(ctx, lt.tenant); n != 5 {
+	if n := storageBytes(t, d, lt.tenant); n != 5 {
 		t.Fatalf("storage bytes after deleting a pending upload = %d, want 5", n)
 	}
 
@@ -304,7 +303,7 @@ func TestAttachmentPlanLimits(t *testing.T) {
 	if _, err := fake.Object(object); !errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("oversized object kept: %v", err)
 	}
-	if bytes, _ := work.NewUsage(d.DB.Tenants).StorageBytes(ctx, free.tenant); bytes != 0 {
+	if bytes := storageBytes(t, d, free.tenant); bytes != 0 {
 		t.Fatalf("storage bytes = %d after a refused upload, want 0", bytes)
 	}
 	if l, _ := s.List(ctx, free.tenant, free.task, page.Request{Limit: 5}); len(l.Items) != 1 || l.Items[0].Status != work.AttachmentPending {
@@ -385,7 +384,6 @@ func TestAttachmentsFollowTheirTask(t *testing.T) {
 type attachmentsFixture struct {
 	isolation.Tenants
 	s     *work.Attachments
-	usage *work.Usage
 	fake  *storagetest.Fake
 	task  [2]liveTask
 	actor uuid.UUID
@@ -401,7 +399,7 @@ var _ = isolation.Register(isolation.Case[*attachmentsFixture]{
 	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *attachmentsFixture {
 		ctx := context.Background()
 		bucket, fake := newBucket(t)
-		f := &attachmentsFixture{Tenants: isolation.NewTenants(), s: work.NewAttachments(w.DB, bucket, work.AttachmentConfig{}), usage: work.NewUsage(w.DB.Tenants),
+		f := &attachmentsFixture{Tenants: isolation.NewTenants(), s: work.NewAttachments(w.DB, bucket, work.AttachmentConfig{}),
 			fake: fake, actor: uuid.New()}
 		for _, side := range []isolation.Side{isolation.A, isolation.B} {
 			f.task[side] = newLiveTask(t, d, f.Tenant(side), "free")
@@ -458,10 +456,6 @@ var _ = isolation.Register(isolation.Case[*attachmentsFixture]{
 			l, err := f.s.List(ctx, f.Tenant(as), f.task[as].task, page.Request{Limit: 100})
 			return isolation.Len(l.Items, err)
 		}},
-		{Name: "storage bytes", Want: isolation.Nothing, Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
-			n, err := f.usage.StorageBytes(ctx, f.Tenant(as))
-			return int(n), err
-		}},
 		// B's own upload is named under B's prefix, never A's.
 		{Name: "create on own task", Run: func(ctx context.Context, f *attachmentsFixture, as isolation.Side) (int, error) {
 			own, err := f.s.Create(ctx, f.Tenant(as), f.actor, f.task[as].task, work.AttachmentInput{Filename: "mine.txt", ContentType: "text/plain", Size: 1})
@@ -491,47 +485,10 @@ var _ = isolation.Register(isolation.Case[*attachmentsFixture]{
 		if dl, err := f.s.Get(context.Background(), a.tenant, a.task, f.up.ID); err != nil || fetch(t, dl.DownloadURL) != "secret" {
 			t.Errorf("A's download after B's attempt: %v", err)
 		}
-	},
-})
-
-// usageFixture: A's storage gauge reads 999 from 2026-11-03 on; B's reads 100 from 2026-11-01.
-type usageFixture struct {
-	isolation.Tenants
-	u *work.Usage
-}
-
-// The usage store reads only the acting tenant's counters, with or without row-level security: B's gauge on
-// a day A changed is B's own value.
-var _ = isolation.Register(isolation.Case[*usageFixture]{
-	Name:   "usage counters",
-	Stores: []string{"Usage"},
-	Tables: []string{"tenant.usage_counters"},
-	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *usageFixture {
-		f := &usageFixture{Tenants: isolation.NewTenants(), u: work.NewUsage(w.DB.Tenants)}
-		for _, r := range []struct {
-			side  isolation.Side
-			day   string
-			value int64
-		}{{isolation.B, "2026-11-01", 100}, {isolation.A, "2026-11-03", 999}} {
-			if _, err := d.Owner.Exec(context.Background(), `INSERT INTO tenant.usage_counters (tenant_id, metric, day, value) VALUES ($1, $2, $3, $4)`,
-				f.Tenant(r.side), work.MetricStorageBytes, r.day, r.value); err != nil {
-				t.Fatal(err)
-			}
+		// B's attempts counted no storage of A's upload under B.
+		if n := storageBytes(t, d, f.Tenant(isolation.B)); n != 0 {
+			t.Errorf("B's storage counter after its attempt: %d, want 0", n)
 		}
-		return f
-	},
-	Ops: []isolation.Op[*usageFixture]{
-		// Run returns the gauge's value: B must read its own 100, not A's 999.
-		{Name: "gauge", Run: func(ctx context.Context, f *usageFixture, as isolation.Side) (int, error) {
-			at, _ := time.Parse(time.DateOnly, "2026-11-03")
-			n, err := f.u.Gauge(ctx, f.Tenant(as), work.MetricStorageBytes, at.Add(23*time.Hour))
-			return int(n), err
-		}, Judge: func(n int, err error) error {
-			if err != nil || n != 100 {
-				return fmt.Errorf("storage bytes on 2026-11-03 = %d, %v; want 100 (not the other tenant's 999)", n, err)
-			}
-			return nil
-		}},
 	},
 })
 
@@ -570,44 +527,60 @@ func TestStorageUsageIsExactUnderConcurrency(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := work.NewUsage(d.DB.Tenants).StorageBytes(ctx, lt.tenant); err != nil || n != want {
-		t.Fatalf("storage bytes = %d, %v; want %d", n, err, want)
+	if n := storageBytes(t, d, lt.tenant); n != want {
+		t.Fatalf("storage bytes = %d; want %d", n, want)
 	}
 }
 
-// TestUsageGaugeCarriesForward: a day without changes has the value of the newest earlier day.
-func TestUsageGaugeCarriesForward(t *testing.T) {
+// TestStorageUsageCarriesForward: the first change of a day starts from the newest earlier day's value, so
+// a day without changes needs no row, and another tenant's rows are never read.
+func TestStorageUsageCarriesForward(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	u := work.NewUsage(d.DB.Tenants)
-	tenant, other := uuid.New(), uuid.New()
+	bucket, fake := newBucket(t)
+	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
+	lt := newLiveTask(t, d, uuid.New(), "free")
+	other := newLiveTask(t, d, uuid.New(), "free")
 	for _, r := range []struct {
 		tenant uuid.UUID
 		day    string
 		value  int64
 	}{
-		{tenant, "2026-11-01", 100},
-		{tenant, "2026-11-05", 250},
-		{other, "2026-11-03", 999},
+		{lt.tenant, "2026-11-01", 100},
+		{lt.tenant, "2026-11-05", 250},
+		{other.tenant, "2026-11-06", 999},
 	} {
 		if _, err := d.Owner.Exec(ctx, `INSERT INTO tenant.usage_counters (tenant_id, metric, day, value) VALUES ($1, $2, $3, $4)`,
 			r.tenant, work.MetricStorageBytes, r.day, r.value); err != nil {
 			t.Fatal(err)
 		}
 	}
-	day := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t.Add(23 * time.Hour) }
-	for at, want := range map[string]int64{"2026-10-31": 0, "2026-11-01": 100, "2026-11-04": 100, "2026-11-05": 250, "2026-12-01": 250} {
-		if n, err := u.Gauge(ctx, tenant, work.MetricStorageBytes, day(at)); err != nil || n != want {
-			t.Errorf("storage bytes at the end of %s = %d, %v; want %d", at, n, err, want)
-		}
+	up, err := s.Create(ctx, lt.tenant, uuid.New(), lt.task, work.AttachmentInput{Filename: "f", ContentType: "text/plain", Size: 7})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n, err := u.StorageBytes(ctx, tenant); err != nil || n != 250 {
-		t.Fatalf("current storage bytes = %d, %v; want 250", n, err)
+	fake.Put(work.AttachmentObject(lt.tenant, lt.task, up.ID), "text/plain", make([]byte, 7))
+	if _, err := s.Complete(ctx, lt.tenant, uuid.New(), lt.task, up.ID); err != nil {
+		t.Fatal(err)
 	}
-	if n, err := u.StorageBytes(ctx, uuid.New()); err != nil || n != 0 {
-		t.Fatalf("a tenant without usage has %d bytes, %v", n, err)
+	var today int64
+	if err := d.Owner.QueryRow(ctx, `SELECT value FROM tenant.usage_counters WHERE tenant_id = $1 AND metric = $2
+		AND day = (now() AT TIME ZONE 'UTC')::date`, lt.tenant, work.MetricStorageBytes).Scan(&today); err != nil || today != 257 {
+		t.Fatalf("today's storage bytes = %d, %v; want 250 carried forward + 7", today, err)
 	}
 	// Another tenant's rows are not read, with or without row-level security: the usage case of the isolation
 	// suite.
+}
+
+// storageBytes reads tenant's current storage gauge (its newest row) as the owner; 0 without a row.
+func storageBytes(t testing.TB, d *dbtest.Database, tenant uuid.UUID) int64 {
+	t.Helper()
+	var n int64
+	err := d.Owner.QueryRow(context.Background(), `SELECT COALESCE((SELECT value FROM tenant.usage_counters
+		WHERE tenant_id = $1 AND metric = $2 ORDER BY day DESC LIMIT 1), 0)`, tenant, work.MetricStorageBytes).Scan(&n)
+	if err != nil {
+		t.Fatalf("read storage bytes: %v", err)
+	}
+	return n
 }

@@ -131,20 +131,6 @@ func (s *Comments) Create(ctx context.Context, tenantID, actorID, taskID uuid.UU
 	return c, nil
 }
 
-// Get returns a live comment of a live task.
-func (s *Comments) Get(ctx context.Context, tenantID, id uuid.UUID) (Comment, error) {
-	var c Comment
-	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-		var projectID uuid.UUID
-		c, err = scanComment(tx.QueryRow(ctx, liveCommentSQL, tenantID, id), &projectID)
-		return err
-	})
-	if err != nil {
-		return Comment{}, fmt.Errorf("load comment %s: %w", id, err)
-	}
-	return c, nil
-}
-
 // List returns one page of the live task taskID's comments, oldest first, as a conversation reads. Comments
 // added while a client pages through sort after every page it has seen, so each comment appears exactly once.
 func (s *Comments) List(ctx context.Context, tenantID, taskID uuid.UUID, req page.Request) (page.Page[Comment], error) {

@@ -19,24 +19,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// CanAccess reports whether identityID, whose organization role is orgRole, has access to tenantID's live
-// project projectID, for example to be assigned one of its tasks. The rule: organization owners and admins
-// always have access; otherwise, when the project has members, exactly its members (whatever their project
-// role); a project without members is open to every organization member except viewers. An empty or unknown
-// orgRole (not a member of the organization) has no access. An unknown or deleted project is db.ErrNotFound.
-// Callers take orgRole from the directory (OrganizationRole), never from the request.
-func (s *Projects) CanAccess(ctx context.Context, tenantID, projectID, identityID uuid.UUID, orgRole string) (bool, error) {
-	var ok bool
-	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
-		ok, err = ProjectAccess(ctx, tx, tenantID, projectID, identityID, orgRole)
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("project %s access: %w", projectID, err)
-	}
-	return ok, nil
-}
-
 // ProjectAccess is CanAccess inside the caller's tenant transaction, for a store that checks access and writes
 // in one transaction (assigning a task).
 func ProjectAccess(ctx context.Context, tx pgx.Tx, tenantID, projectID, identityID uuid.UUID, orgRole string) (bool, error) {

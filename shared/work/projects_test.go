@@ -15,9 +15,10 @@ import (
 	"github.com/coditect/hyperscale/shared/db/dbtest"
 	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
 	"github.com/coditect/hyperscale/shared/page"
-	"github.com/coditect/hyperscale/shared/valid"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // orgMember adds a new identity to organization tenant with role, creating the organization on first use.
@@ -290,7 +291,7 @@ func TestProjectValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.Create(context.Background(), uuid.New(), uuid.New(), tc.in)
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields = %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -346,7 +347,7 @@ func TestParseProjectQuery(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = work.ParseProjectQuery(v, testCursors)
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields = %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -359,6 +360,7 @@ type projectsFixture struct {
 	isolation.Tenants
 	s                      *work.Projects
 	m                      *work.ProjectMembers
+	tenants                *db.Tenants
 	trail                  *work.ActivityTrail
 	owner, member, outside [2]uuid.UUID
 	p, gone, archived      work.Project
@@ -372,7 +374,7 @@ var _ = isolation.Register(isolation.Case[*projectsFixture]{
 	Tables: []string{"tenant.projects", "tenant.project_members", "tenant.project_name_suffixes", "tenant.activity"},
 	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *projectsFixture {
 		ctx := context.Background()
-		f := &projectsFixture{Tenants: isolation.NewTenants(), s: work.NewProjects(w.DB.Tenants), m: work.NewProjectMembers(w.DB),
+		f := &projectsFixture{Tenants: isolation.NewTenants(), s: work.NewProjects(w.DB.Tenants), m: work.NewProjectMembers(w.DB), tenants: w.DB.Tenants,
 			trail: work.NewActivityTrail(w.DB.Tenants)}
 		for _, side := range []isolation.Side{isolation.A, isolation.B} {
 			f.owner[side] = orgMember(t, d, f.Tenant(side), "owner")
@@ -414,8 +416,12 @@ var _ = isolation.Register(isolation.Case[*projectsFixture]{
 			_, err := f.s.Restore(ctx, f.Tenant(as), f.owner[as], "owner", f.gone.ID)
 			return isolation.One(err)
 		}},
-		{Name: "can access", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
-			ok, err := f.s.CanAccess(ctx, f.Tenant(as), f.p.ID, f.owner[as], "owner")
+		{Name: "project access", Run: func(ctx context.Context, f *projectsFixture, as isolation.Side) (int, error) {
+			var ok bool
+			err := f.tenants.InTenant(ctx, f.Tenant(as), func(tx pgx.Tx) (err error) {
+				ok, err = work.ProjectAccess(ctx, tx, f.Tenant(as), f.p.ID, f.owner[as], "owner")
+				return err
+			})
 			if err != nil || !ok {
 				return 0, err
 			}
@@ -744,7 +750,7 @@ func TestProjectMembers(t *testing.T) {
 		err := st.call()
 		switch {
 		case st.fields != nil:
-			if got := valid.Fields(err); !slices.Equal(got, st.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, st.fields) {
 				t.Fatalf("%s: %v, want failing fields %v", st.name, err, st.fields)
 			}
 		case !errors.Is(err, st.want) || (st.want == nil && err != nil):
@@ -794,7 +800,7 @@ func TestProjectMembers(t *testing.T) {
 	}
 }
 
-func TestCanAccess(t *testing.T) {
+func TestProjectAccess(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
@@ -832,13 +838,20 @@ func TestCanAccess(t *testing.T) {
 		{"open project, viewer", open.ID, outsider, "viewer", false},
 		{"open project, unknown role", open.ID, outsider, "superuser", false},
 	}
+	canAccess := func(project, identity uuid.UUID, orgRole string) (ok bool, err error) {
+		err = d.DB.Tenants.InTenant(ctx, tenant, func(tx pgx.Tx) (err error) {
+			ok, err = work.ProjectAccess(ctx, tx, tenant, project, identity, orgRole)
+			return err
+		})
+		return ok, err
+	}
 	for _, tc := range tests {
-		got, err := s.CanAccess(ctx, tenant, tc.project, tc.identity, tc.orgRole)
+		got, err := canAccess(tc.project, tc.identity, tc.orgRole)
 		if err != nil || got != tc.want {
 			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
 		}
 	}
-	if _, err := s.CanAccess(ctx, tenant, uuid.New(), creator, "owner"); !errors.Is(err, db.ErrNotFound) {
+	if _, err := canAccess(uuid.New(), creator, "owner"); !errors.Is(err, db.ErrNotFound) {
 		t.Fatalf("unknown project: %v", err)
 	}
 	role, err := work.OrganizationRole(ctx, d.DB.Directory, tenant, teamViewer)

@@ -3,6 +3,7 @@ package work_test
 import (
 	"context"
 	"fmt"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"io/fs"
 	"net/url"
 	"regexp"
@@ -13,7 +14,6 @@ import (
 	"github.com/coditect/hyperscale/schema"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
 	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
-	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -306,7 +306,7 @@ func TestParseSearchQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = work.ParseSearchQuery(v, testCursors)
-		got := valid.Fields(err)
+		got := validtest.Fields(err)
 		slices.Sort(got)
 		want := slices.Clone(tc.fields)
 		slices.Sort(want)
@@ -325,7 +325,7 @@ func TestSearchCursorBelongsToItsQuery(t *testing.T) {
 	}
 	for _, raw := range []string{"q=android&cursor=" + *pg.NextCursor, "q=invoices&cursor=" + *pg.NextCursor} {
 		v, _ := url.ParseQuery(raw)
-		if _, err := work.ParseSearchQuery(v, testCursors); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
+		if _, err := work.ParseSearchQuery(v, testCursors); !slices.Equal(validtest.Fields(err), []string{"cursor"}) {
 			t.Errorf("?%s: %v, want a cursor error", raw, err)
 		}
 	}

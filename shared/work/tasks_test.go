@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coditect/hyperscale/shared/valid/validtest"
 	"net/url"
 	"slices"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/db/dbtest"
 	"github.com/coditect/hyperscale/shared/db/dbtest/isolation"
-	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/coditect/hyperscale/shared/work"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -305,7 +305,7 @@ func TestTaskValidation(t *testing.T) {
 	for _, tc := range creates {
 		t.Run("create/"+tc.name, func(t *testing.T) {
 			_, err := s.Create(ctx, o.tenant, o.owner, o.project, tc.in)
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -328,7 +328,7 @@ func TestTaskValidation(t *testing.T) {
 	for _, tc := range patches {
 		t.Run("patch/"+tc.name, func(t *testing.T) {
 			_, err := s.Patch(ctx, o.tenant, o.owner, tk.ID, tc.p, work.IfMatch{})
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -363,7 +363,7 @@ func TestTaskAssignment(t *testing.T) {
 	if _, err := s.Replace(ctx, o.tenant, o.owner, tk.ID, work.TaskInput{Title: "renamed", AssigneeID: str(o.member.String())}, work.IfMatch{}); err != nil {
 		t.Fatalf("keeping an assignee who became a viewer: %v", err)
 	}
-	if _, err := s.Patch(ctx, o.tenant, o.owner, tk.ID, work.TaskPatch{AssigneeID: work.Given(o.viewer.String())}, work.IfMatch{}); !slices.Equal(valid.Fields(err), []string{"assignee_id"}) {
+	if _, err := s.Patch(ctx, o.tenant, o.owner, tk.ID, work.TaskPatch{AssigneeID: work.Given(o.viewer.String())}, work.IfMatch{}); !slices.Equal(validtest.Fields(err), []string{"assignee_id"}) {
 		t.Fatalf("assigning a viewer: %v", err)
 	}
 }
@@ -472,7 +472,7 @@ var _ = isolation.Register(isolation.Case[*tasksFixture]{
 			_, err := f.s.Create(ctx, f.Tenant(as), f.org[as].owner, f.org[as].project, work.TaskInput{Title: "t", AssigneeID: str(f.org[isolation.A].member.String())})
 			return isolation.One(err)
 		}, Judge: func(n int, err error) error {
-			if !slices.Equal(valid.Fields(err), []string{"assignee_id"}) {
+			if !slices.Equal(validtest.Fields(err), []string{"assignee_id"}) {
 				return fmt.Errorf("%d, %v; want assignee_id refused", n, err)
 			}
 			return nil
@@ -613,7 +613,7 @@ func TestParseTaskQuery(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = work.ParseTaskQuery(v, me, testCursors)
-			if got := valid.Fields(err); !slices.Equal(got, tc.fields) {
+			if got := validtest.Fields(err); !slices.Equal(got, tc.fields) {
 				t.Fatalf("failing fields %v (%v), want %v", got, err, tc.fields)
 			}
 		})
@@ -693,7 +693,7 @@ func TestTaskListPaginatesEveryRowOnce(t *testing.T) {
 			}
 		})
 	}
-	if _, err := s.List(ctx, o.tenant, o.project, work.TaskQuery{Order: "priority", Cursor: work.TaskCursor(o.project, work.TaskQuery{Order: "-created"}, work.Task{ID: uuid.New()})}); !slices.Equal(valid.Fields(err), []string{"cursor"}) {
+	if _, err := s.List(ctx, o.tenant, o.project, work.TaskQuery{Order: "priority", Cursor: work.TaskCursor(o.project, work.TaskQuery{Order: "-created"}, work.Task{ID: uuid.New()})}); !slices.Equal(validtest.Fields(err), []string{"cursor"}) {
 		t.Fatalf("a cursor of another ordering: %v, want a cursor error", err)
 	}
 	// A cursor opens only on the list that issued it: same project, same filters, same ordering, unchanged.
@@ -718,7 +718,7 @@ func TestTaskListPaginatesEveryRowOnce(t *testing.T) {
 		switch {
 		case tc.ok && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
-		case !tc.ok && !slices.Equal(valid.Fields(err), []string{"cursor"}):
+		case !tc.ok && !slices.Equal(validtest.Fields(err), []string{"cursor"}):
 			t.Errorf("%s: %v, want a cursor error", tc.name, err)
 		}
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/coditect/hyperscale/shared/db"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -36,46 +34,4 @@ func addUsage(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, metric string,
 		return fmt.Errorf("add usage %s: %w", metric, err)
 	}
 	return nil
-}
-
-// Usage reads an organization's usage counters, for billing and for the organization's own view.
-type Usage struct {
-	tenants *db.Tenants
-}
-
-// NewUsage returns the usage reader over the tenant handle.
-func NewUsage(tenants *db.Tenants) *Usage {
-	return &Usage{tenants: tenants}
-}
-
-// StorageBytes returns the bytes tenantID holds now in complete attachments.
-func (u *Usage) StorageBytes(ctx context.Context, tenantID uuid.UUID) (int64, error) {
-	return u.Gauge(ctx, tenantID, MetricStorageBytes, time.Time{})
-}
-
-// Gauge returns tenantID's gauge metric at the end of the UTC day of at, or now when at is zero; 0 when it
-// never changed by then. A daily usage report asks for a past day and gets the same answer however often it
-// asks.
-func (u *Usage) Gauge(ctx context.Context, tenantID uuid.UUID, metric string, at time.Time) (int64, error) {
-	var v int64
-	err := u.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		var err error
-		if at.IsZero() {
-			err = tx.QueryRow(ctx, `SELECT value FROM tenant.usage_counters WHERE tenant_id = $1 AND metric = $2
-				ORDER BY day DESC LIMIT 1`, tenantID, metric).Scan(&v)
-		} else {
-			day := at.UTC().Format(time.DateOnly)
-			err = tx.QueryRow(ctx, `SELECT value FROM tenant.usage_counters WHERE tenant_id = $1 AND metric = $2
-				AND day <= $3::date ORDER BY day DESC LIMIT 1`, tenantID, metric, day).Scan(&v)
-		}
-		if errors.Is(err, pgx.ErrNoRows) {
-			v = 0
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("read usage %s: %w", metric, err)
-	}
-	return v, nil
 }

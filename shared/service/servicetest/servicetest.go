@@ -9,6 +9,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -156,6 +157,8 @@ type Response struct {
 	Header http.Header
 	Body   map[string]any
 	Raw    string
+	// t is the test of the Do that recorded the answer, which Items fails.
+	t testing.TB
 }
 
 // Str returns the string field key of the body.
@@ -164,12 +167,29 @@ func (r Response) Str(key string) string {
 	return s
 }
 
-// Items returns the "items" array of a list answer.
+// Items returns the "items" array of a list answer. It fails the test when the body has no "items" array or
+// an item is not an object, so that a check such as "B's list is empty" cannot pass on an answer of another
+// shape (an error, a renamed field).
 func (r Response) Items() []map[string]any {
-	raw, _ := r.Body["items"].([]any)
+	fail := func(format string, args ...any) {
+		if r.t == nil {
+			panic(fmt.Sprintf(format, args...))
+		}
+		r.t.Helper()
+		r.t.Fatalf(format, args...)
+	}
+	raw, ok := r.Body["items"].([]any)
+	if !ok {
+		fail("list answer (status %d) has no items array: %.500s", r.Status, r.Raw)
+		return nil
+	}
 	out := make([]map[string]any, 0, len(raw))
-	for _, it := range raw {
-		m, _ := it.(map[string]any)
+	for i, it := range raw {
+		m, ok := it.(map[string]any)
+		if !ok {
+			fail("list answer item %d is not an object: %.500s", i, r.Raw)
+			return nil
+		}
 		out = append(out, m)
 	}
 	return out
@@ -210,7 +230,7 @@ func Do(t testing.TB, h http.Handler, req Request) Response {
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
-	res := Response{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.String()}
+	res := Response{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.String(), t: t}
 	_ = json.Unmarshal(rec.Body.Bytes(), &res.Body)
 	return res
 }
