@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -26,8 +25,6 @@ var errBlockedAddress = sso.ErrBlockedAddress
 // exchanges codes, refusing non-public addresses unless allowPrivate.
 func NewHTTPClient(allowPrivate bool) *http.Client { return sso.NewHTTPClient(allowPrivate) }
 
-// PublicAddress reports whether a is a globally routable unicast address (sso.PublicAddress).
-func PublicAddress(a netip.Addr) bool { return sso.PublicAddress(a) }
 
 // Providers discovers OIDC providers by issuer and keeps each for ProviderTTL. It is safe for concurrent use.
 type Providers struct {

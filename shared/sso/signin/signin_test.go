@@ -31,7 +31,7 @@ func TestPublicAddress(t *testing.T) {
 		"169.254.169.254": false, "fe80::1": false, "fc00::1": false, "0.0.0.0": false, "::": false,
 		"100.64.0.1": false, "224.0.0.1": false, "::ffff:127.0.0.1": false, "::ffff:8.8.8.8": true,
 	} {
-		if got := PublicAddress(netip.MustParseAddr(addr)); got != want {
+		if got := sso.PublicAddress(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("PublicAddress(%s) = %v, want %v", addr, got, want)
 		}
 	}
