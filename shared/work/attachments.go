@@ -14,6 +14,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/storage"
 	"github.com/coditect/hyperscale/shared/valid"
@@ -150,9 +151,9 @@ func (e *TooLargeError) Error() string {
 // Errors of the upload protocol.
 var (
 	// ErrUploadMissing means completion was asked for but no object has been uploaded.
-	ErrUploadMissing = errors.New("the file has not been uploaded")
+	ErrUploadMissing = fault.New(fault.Conflict, "upload_missing", "nothing has been uploaded to the upload URL yet")
 	// ErrUploadIncomplete means the attachment's upload has not been completed, so there is nothing to download.
-	ErrUploadIncomplete = errors.New("the upload of this attachment has not been completed")
+	ErrUploadIncomplete = fault.New(fault.Conflict, "upload_incomplete", "the upload of this attachment has not been completed")
 )
 
 // ObjectStore is what attachments need of Cloud Storage; *storage.Bucket is the real one.
