@@ -76,6 +76,9 @@ var (
 	errUnauthorized = NewProblem(http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required")
 )
 
+// ErrUnauthenticated refuses a request that reached a handler without the principal authentication leaves.
+var ErrUnauthenticated = fault.New(fault.Unauthenticated, "unauthenticated", "a valid bearer token is required")
+
 // NotFound returns the 404 problem. Resources of another tenant answer with it too, so ids leak nothing.
 func NotFound() *Problem { return copyOf(errNotFound) }
 

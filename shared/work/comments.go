@@ -20,7 +20,7 @@ import (
 
 // ErrNotAuthor means the actor may not change a comment or attachment: only the person who made it, or a
 // moderator (an organization admin or owner), may edit or delete it.
-var ErrNotAuthor = fault.New(fault.Forbidden, "not_author", "only its author or an admin may change this")
+var ErrNotAuthor = fault.New(fault.Forbidden, "not_author", "only its author or an admin may change this comment or attachment")
 
 // Comment is a comment on a task as the API shows it.
 type Comment struct {
