@@ -65,6 +65,9 @@ var (
 	// ErrMisconfigured means the connection cannot be used as stored: its client secret does not resolve, or
 	// the provider refused the client's credentials (invalid_client).
 	ErrMisconfigured = fault.New(fault.Unavailable, "sso_misconfigured", "this organization's single sign-on is misconfigured; ask its admins")
+	// ErrUnconfigured means the deployment's single sign-on configuration is invalid (logged at start), so no
+	// organization can sign in through it.
+	ErrUnconfigured = fault.New(fault.Unavailable, "sso_unavailable", "single sign-on is not configured on this deployment")
 )
 
 // Scopes are the scopes a sign-in asks for when its connection names none (sso.DefaultScopes).
