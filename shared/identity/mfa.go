@@ -59,6 +59,9 @@ var (
 	ErrMFANotEnrolled = fault.New(fault.NotFound, "mfa_not_enrolled", "no authenticator is enrolled; start with POST /v1/auth/mfa/totp")
 	// ErrMFAUnavailable means this deployment has no key to seal TOTP secrets with (Service.MFA is nil).
 	ErrMFAUnavailable = fault.New(fault.Unavailable, "mfa_unavailable", "second factors are not configured on this deployment")
+	// ErrMFAEnrollmentRequired refuses a tenant route to a member without a second factor in an organization
+	// that requires one.
+	ErrMFAEnrollmentRequired = fault.New(fault.Forbidden, "mfa_enrollment_required", "this organization requires a second factor: enrol one with POST /v1/auth/mfa/totp")
 )
 
 // MFARequiredError answers a login whose password was right for an identity with a second factor: the client
