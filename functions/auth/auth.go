@@ -67,16 +67,6 @@ type loginTenant struct {
 	Role string `json:"role"`
 }
 
-var errInvalidCredentials = httpx.NewProblem(http.StatusUnauthorized, "invalid_credentials", "the email, password or organization is wrong")
-
-// errEmailUnverified refuses a password login or a switch into an organization that verified the domain of an
-// email its holder has not proven to own.
-func errEmailUnverified() *httpx.Problem {
-	return httpx.NewProblem(http.StatusForbidden, "email_unverified",
-		"this organization verified the domain of your email address: follow the verification link sent to it "+
-			"(POST /v1/auth/verify-email), then log in again")
-}
-
 func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	var in loginRequest
 	if err := httpx.Decode(w, r, &in); err != nil {
@@ -90,22 +80,13 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := h.env.Now()
 	sess, err := h.ids.LoginFrom(r.Context(), clientAddr(r), in.Email, in.Password, strings.TrimSpace(in.Tenant), now)
-	if p := throttled(err); p != nil {
-		return p
-	}
 	var owed *identity.MFARequiredError
 	switch {
 	case errors.As(err, &owed):
 		return writeMFARequired(w, h.env, owed)
-	case errors.Is(err, identity.ErrEmailUnverified):
-		return errEmailUnverified()
-	case errors.Is(err, identity.ErrInvalidCredentials):
-		p := *errInvalidCredentials
-		return &p
 	case errors.Is(err, identity.ErrTenantRequired):
+		// Answered as the field error it is, so the client can show it beside the organization input.
 		return valid.Errors{{Field: "tenant", Message: "is required: this account belongs to several organizations"}}
-	case policyProblem(err) != nil:
-		return policyProblem(err)
 	case err != nil:
 		return err
 	}
@@ -124,29 +105,6 @@ func writeSession(w http.ResponseWriter, env *service.Env, sess identity.Session
 		Tokens: tokens,
 	})
 	return nil
-}
-
-// policyProblem returns the 403 problem of an organization refusing a session that did not prove what it
-// requires (identity.Policy), and nil for any other error. The codes are stable: a client seeing sso_required
-// sends the person to GET /v1/auth/sso/{tenant}/start.
-func policyProblem(err error) *httpx.Problem {
-	switch {
-	case errors.Is(err, identity.ErrSSORequired):
-		return httpx.NewProblem(http.StatusForbidden, "sso_required", "this organization requires signing in through its single sign-on")
-	case errors.Is(err, identity.ErrOrganizationRequiresMFA):
-		return httpx.NewProblem(http.StatusForbidden, "mfa_session_required", "this organization requires a session that passed a second factor; log in with your password and code")
-	}
-	return nil
-}
-
-// throttled returns the 429 problem, with Retry-After in seconds, when err is a throttling refusal, and nil
-// otherwise. Its body is the same whoever the attempts were for.
-func throttled(err error) *httpx.Problem {
-	var t *identity.ThrottledError
-	if !errors.As(err, &t) {
-		return nil
-	}
-	return httpx.TooManyAttempts(t.RetryAfterSeconds())
 }
 
 // clientAddr is the caller's IP address as throttling keys it: httpx.ClientAddr, which the edge middleware

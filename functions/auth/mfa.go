@@ -73,7 +73,7 @@ type mfaRequiredProblem struct {
 // writeMFARequired answers a login that owes a second factor.
 func writeMFARequired(w http.ResponseWriter, env *service.Env, e *identity.MFARequiredError) error {
 	p := mfaRequiredProblem{
-		Problem:   *httpx.NewProblem(http.StatusUnauthorized, "mfa_required", "send a code from your authenticator, or a recovery code, with mfa_token to POST /v1/auth/login/mfa"),
+		Problem:   *httpx.ProblemOf(identity.ErrMFARequired),
 		MFAToken:  e.Token,
 		ExpiresIn: int64(math.Ceil(e.ExpiresAt.Sub(env.Now()).Seconds())),
 	}
@@ -82,27 +82,6 @@ func writeMFARequired(w http.ResponseWriter, env *service.Env, e *identity.MFARe
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusUnauthorized)
 	return json.NewEncoder(w).Encode(p)
-}
-
-var errMFAUnavailable = httpx.NewProblem(http.StatusServiceUnavailable, "mfa_unavailable", "second factors are not configured on this deployment")
-
-// mfaProblem maps the second factor's errors, returning nil for any other.
-func mfaProblem(err error, wrongCode *httpx.Problem) *httpx.Problem {
-	if p := throttled(err); p != nil {
-		return p
-	}
-	switch {
-	case errors.Is(err, identity.ErrInvalidMFACode):
-		return wrongCode
-	case errors.Is(err, identity.ErrMFAUnavailable):
-		p := *errMFAUnavailable
-		return &p
-	case errors.Is(err, identity.ErrMFAEnrolled):
-		return httpx.Conflict("mfa_already_enrolled", "an authenticator is already enrolled; remove it first")
-	case errors.Is(err, identity.ErrMFANotEnrolled):
-		return httpx.NewProblem(http.StatusNotFound, "mfa_not_enrolled", "no authenticator is enrolled; start with POST /v1/auth/mfa/totp")
-	}
-	return nil
 }
 
 type mfaLoginRequest struct {
@@ -117,12 +96,6 @@ func (m *mfa) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := m.env.Now()
 	sess, err := m.ids.LoginMFA(r.Context(), clientAddr(r), in.MFAToken, in.Code, now)
-	if errors.Is(err, identity.ErrInvalidMFAToken) {
-		return httpx.NewProblem(http.StatusUnauthorized, "invalid_mfa_token", "the mfa_token is unknown, expired or already used; log in again")
-	}
-	if p := mfaProblem(err, httpx.NewProblem(http.StatusUnauthorized, "invalid_mfa_code", "the code is wrong, was already used, or the recovery code was spent")); p != nil {
-		return p
-	}
 	if err != nil {
 		return err
 	}
@@ -143,9 +116,6 @@ func (m *mfa) status(w http.ResponseWriter, r *http.Request) error {
 func (m *mfa) start(w http.ResponseWriter, r *http.Request) error {
 	p, _ := httpx.PrincipalFrom(r.Context())
 	en, err := m.ids.StartTOTP(r.Context(), p.IdentityID, m.env.Now())
-	if pr := mfaProblem(err, nil); pr != nil {
-		return pr
-	}
 	if err != nil {
 		return err
 	}
@@ -162,12 +132,6 @@ type recoveryCodes struct {
 	RecoveryCodes []string `json:"recovery_codes"`
 }
 
-// errWrongCode is the answer to a wrong code on an authenticated route: 403, not 401, since the access token
-// is fine and a client that sees 401 would refresh it and try again.
-func errWrongCode() *httpx.Problem {
-	return httpx.NewProblem(http.StatusForbidden, "invalid_mfa_code", "the code is wrong or was already used")
-}
-
 func (m *mfa) confirm(w http.ResponseWriter, r *http.Request) error {
 	p, _ := httpx.PrincipalFrom(r.Context())
 	var in codeRequest
@@ -175,8 +139,8 @@ func (m *mfa) confirm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	codes, err := m.ids.ConfirmTOTP(r.Context(), clientAddr(r), p.IdentityID, in.Code, m.env.Now())
-	if pr := mfaProblem(err, errWrongCode()); pr != nil {
-		return pr
+	if errors.Is(err, identity.ErrInvalidMFACode) {
+		return identity.ErrWrongMFACode
 	}
 	if err != nil {
 		return err
@@ -198,11 +162,11 @@ func (m *mfa) remove(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	err := m.ids.RemoveTOTP(r.Context(), clientAddr(r), p.IdentityID, in.Code, in.Password, m.env.Now())
-	if pr := mfaProblem(err, errWrongCode()); pr != nil {
-		return pr
-	}
-	if errors.Is(err, identity.ErrInvalidCredentials) {
-		return httpx.NewProblem(http.StatusForbidden, "wrong_password", "the password is wrong")
+	switch {
+	case errors.Is(err, identity.ErrInvalidMFACode):
+		return identity.ErrWrongMFACode
+	case errors.Is(err, identity.ErrInvalidCredentials):
+		return identity.ErrWrongPassword
 	}
 	if err != nil {
 		return err

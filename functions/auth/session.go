@@ -58,12 +58,6 @@ func (s *sessions) refresh(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, identity.ErrRefreshReused) {
 		httpx.Logger(r.Context()).WarnContext(r.Context(), "spent refresh token presented again: its family is revoked")
 	}
-	if errors.Is(err, identity.ErrInvalidGrant) {
-		return httpx.NewProblem(http.StatusUnauthorized, "invalid_grant", "the refresh token is not valid; log in again")
-	}
-	if pr := policyProblem(err); pr != nil {
-		return pr
-	}
 	if err != nil {
 		return err
 	}
@@ -98,9 +92,6 @@ func (s *sessions) requestReset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	err := s.ids.RequestReset(r.Context(), clientAddr(r), in.Email, s.env.Now())
-	if p := throttled(err); p != nil {
-		return p
-	}
 	if err != nil {
 		return err
 	}
@@ -123,12 +114,6 @@ func (s *sessions) confirmReset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	err := s.ids.ConfirmResetFrom(r.Context(), clientAddr(r), strings.TrimSpace(in.Token), in.Password, s.env.Now())
-	if p := throttled(err); p != nil {
-		return p
-	}
-	if errors.Is(err, identity.ErrInvalidResetToken) {
-		return httpx.NewProblem(http.StatusUnauthorized, "invalid_reset_token", "the reset link is unknown, expired or already used; ask for a new one")
-	}
 	if err != nil {
 		return err
 	}
@@ -148,12 +133,9 @@ func (s *sessions) changePassword(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	err := s.ids.ChangePassword(r.Context(), clientAddr(r), p.IdentityID, in.CurrentPassword, in.NewPassword, s.env.Now())
-	if pr := throttled(err); pr != nil {
-		return pr
-	}
 	// 403, not 401: the access token is fine, and a client that sees 401 would refresh it and try again.
 	if errors.Is(err, identity.ErrInvalidCredentials) {
-		return httpx.NewProblem(http.StatusForbidden, "wrong_password", "the current password is wrong")
+		return identity.ErrWrongPassword
 	}
 	if err != nil {
 		return err
@@ -179,15 +161,6 @@ func (s *sessions) switchTenant(w http.ResponseWriter, r *http.Request) error {
 	now := s.env.Now()
 	// The new session is authenticated as the current one was, and the organization may ask for more.
 	sess, err := s.ids.SwitchFrom(r.Context(), p, in.Tenant, now)
-	if errors.Is(err, identity.ErrNotMember) {
-		return httpx.NotFound()
-	}
-	if errors.Is(err, identity.ErrEmailUnverified) {
-		return errEmailUnverified()
-	}
-	if pr := policyProblem(err); pr != nil {
-		return pr
-	}
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/coditect/hyperscale/shared/httpx"
@@ -47,9 +46,6 @@ func (s *sessionList) revoke(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	err = s.ids.RevokeSession(r.Context(), p.IdentityID, id, s.env.Now())
-	if errors.Is(err, identity.ErrSessionNotFound) {
-		return httpx.NotFound()
-	}
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func registerSSO(env *service.Env, mux *http.ServeMux) {
 	if err != nil {
 		env.Log.Error("single sign-on is unavailable: its configuration is invalid", "error", err.Error())
 		unavailable := httpx.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
-			return httpx.NewProblem(http.StatusServiceUnavailable, "sso_unavailable", "single sign-on is not configured on this deployment")
+			return signin.ErrUnconfigured
 		})
 		mux.Handle("GET /v1/auth/sso/{tenant}/start", unavailable)
 		mux.Handle("GET /v1/auth/sso/{tenant}/callback", unavailable)
@@ -150,7 +150,7 @@ func (h *ssoHandler) start(w http.ResponseWriter, r *http.Request) error {
 		Slug: slug, ReturnTo: q.Get("return_to"), LoginHint: q.Get("login_hint"), RedirectURL: callback,
 	})
 	if err != nil {
-		return ssoProblem(err)
+		return err
 	}
 	secure := strings.HasPrefix(callback, "https://")
 	http.SetCookie(w, &http.Cookie{
@@ -166,7 +166,7 @@ func (h *ssoHandler) callback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	st, err := h.svc.OpenState(q.Get("state"))
 	if err != nil {
-		return ssoProblem(err)
+		return err
 	}
 	slug := slugOf(r)
 	callback := h.callbackURL(r, slug)
@@ -183,7 +183,7 @@ func (h *ssoHandler) callback(w http.ResponseWriter, r *http.Request) error {
 		Verifier: verifier, RedirectURL: callback,
 	})
 	if err != nil {
-		return ssoProblem(err)
+		return err
 	}
 	tokens, err := res.Session.Tokens(h.env.Issuer, h.env.Now())
 	if err != nil {
@@ -212,36 +212,4 @@ func redirect(w http.ResponseWriter, location string) {
 	w.Header().Set("Location", location)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusFound)
-}
-
-// ssoProblem maps the sign-in's errors to answers; anything else (a database failure) stays a 500.
-func ssoProblem(err error) error {
-	for _, m := range []struct {
-		err          error
-		status       int
-		code, detail string
-	}{
-		{signin.ErrNotFound, http.StatusNotFound, "sso_not_found", "this organization has no single sign-on"},
-		{signin.ErrReturnURL, http.StatusBadRequest, "invalid_return_to", "return_to is not an allowed return URL"},
-		{signin.ErrState, http.StatusUnauthorized, "invalid_state", "the sign-in is unknown, expired or was started in another browser; start again"},
-		{signin.ErrDenied, http.StatusUnauthorized, "sso_denied", "the identity provider did not sign you in"},
-		{signin.ErrExchange, http.StatusUnauthorized, "sso_exchange_failed", "the identity provider refused the authorization code; start again"},
-		{signin.ErrIDToken, http.StatusUnauthorized, "invalid_id_token", "the identity provider's ID token is not valid for this sign-in"},
-		{signin.ErrEmailNotVerified, http.StatusForbidden, "email_not_verified", "the identity provider did not vouch for your email address"},
-		{signin.ErrDomainNotAllowed, http.StatusForbidden, "email_domain_not_allowed", "your email domain may not sign in to this organization"},
-		{signin.ErrDomainNotVerified, http.StatusForbidden, "email_domain_not_verified", "this organization has not verified your email domain"},
-		{signin.ErrProviderUnavailable, http.StatusBadGateway, "sso_provider_unavailable", "the identity provider could not be reached; try again"},
-		{signin.ErrIssuerMismatch, http.StatusServiceUnavailable, "sso_issuer_mismatch", "the identity provider names another issuer than this organization's single sign-on; ask its admins to correct the issuer"},
-		{signin.ErrProviderIncompatible, http.StatusServiceUnavailable, "sso_provider_incompatible", "this organization's identity provider does not offer what single sign-on needs; ask its admins"},
-		{signin.ErrMisconfigured, http.StatusServiceUnavailable, "sso_misconfigured", "this organization's single sign-on is misconfigured; ask its admins"},
-	} {
-		if errors.Is(err, m.err) {
-			p := httpx.NewProblem(m.status, m.code, m.detail)
-			if m.status == http.StatusUnauthorized {
-				p = p.WithHeader("Cache-Control", "no-store")
-			}
-			return p
-		}
-	}
-	return err
 }

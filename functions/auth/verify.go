@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/coditect/hyperscale/shared/httpx"
@@ -36,10 +35,6 @@ func (v *verification) verify(w http.ResponseWriter, r *http.Request) error {
 		return valid.Errors{{Field: "token", Message: "is required"}}
 	}
 	err := v.ids.VerifyEmail(r.Context(), in.Token, v.env.Now())
-	if errors.Is(err, identity.ErrInvalidVerificationToken) {
-		return httpx.NewProblem(http.StatusUnauthorized, "invalid_verification_token",
-			"the verification link is unknown, expired or already used; ask for a new one")
-	}
 	if err != nil {
 		return err
 	}
@@ -50,12 +45,6 @@ func (v *verification) verify(w http.ResponseWriter, r *http.Request) error {
 func (v *verification) resend(w http.ResponseWriter, r *http.Request) error {
 	p, _ := httpx.PrincipalFrom(r.Context())
 	err := v.ids.ResendVerification(r.Context(), p.IdentityID, v.env.Now())
-	if pr := throttled(err); pr != nil {
-		return pr
-	}
-	if errors.Is(err, identity.ErrAlreadyVerified) {
-		return httpx.Conflict("already_verified", "this email address is already verified")
-	}
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@
 package projects
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/coditect/hyperscale/shared/access"
@@ -26,7 +25,7 @@ func New(env *service.Env) http.Handler {
 		"PUT /v1/projects/{id}":    h.update,
 		"DELETE /v1/projects/{id}": h.delete,
 	} {
-		mux.Handle(pattern, env.Authenticated(projectErrors(fn)))
+		mux.Handle(pattern, env.Authenticated(fn))
 	}
 	registerTasks(env, mux)
 	registerExtras(env, mux, h)
@@ -126,28 +125,4 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// projectErrors answers the project rules' errors with their problems; the data library's sentinels and
-// validation errors pass through to httpx as they are.
-func projectErrors(fn httpx.HandlerFunc) httpx.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		err := fn(w, r)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, work.ErrProjectForbidden):
-			return httpx.NewProblem(http.StatusForbidden, "forbidden",
-				"only the organization's owners and admins and the project's owners and admins may do this (a project admin not to an owner)")
-		case errors.Is(err, work.ErrProjectNotDeleted):
-			return httpx.Conflict("not_deleted", "the project is not deleted")
-		case errors.Is(err, work.ErrRestoreWindowPassed):
-			return httpx.NewProblem(http.StatusGone, "restore_window_passed", "the project was deleted more than 30 days ago and can no longer be restored")
-		case errors.Is(err, work.ErrLastProjectOwner):
-			return httpx.Conflict("last_owner", "a project keeps at least one owner: make another member owner first")
-		case errors.Is(err, work.ErrAlreadyProjectMember):
-			return httpx.Conflict("already_member", "the identity is a member of the project already; change its role instead")
-		}
-		return err
-	}
 }

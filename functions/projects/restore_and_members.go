@@ -13,14 +13,14 @@ import (
 
 // registerExtras adds restore and project membership routes to mux.
 func registerExtras(env *service.Env, mux *http.ServeMux, h *handler) {
-	mux.Handle("POST /v1/projects/{id}/members", env.Authenticated(env.Idempotent(projectErrors(h.addMember))))
+	mux.Handle("POST /v1/projects/{id}/members", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.addMember))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
 		"POST /v1/projects/{id}/restore":               h.restore,
 		"GET /v1/projects/{id}/members":                h.listMembers,
 		"PUT /v1/projects/{id}/members/{member_id}":    h.setMemberRole,
 		"DELETE /v1/projects/{id}/members/{member_id}": h.removeMember,
 	} {
-		mux.Handle(pattern, env.Authenticated(projectErrors(fn)))
+		mux.Handle(pattern, env.Authenticated(fn))
 	}
 }
 

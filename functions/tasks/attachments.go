@@ -2,8 +2,6 @@ package tasks
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/coditect/hyperscale/shared/access"
@@ -72,24 +70,13 @@ type attachmentHandler struct {
 	cursors *page.Cursors
 }
 
-// serve answers 503 while storage is unconfigured, and maps the attachment store's errors to problems.
+// serve answers 503 while storage is unconfigured; the attachment store's errors declare their own answers.
 func (h *attachmentHandler) serve(fn httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if h.store == nil {
-			return httpx.NewProblem(http.StatusServiceUnavailable, "storage_unavailable", "attachments are not configured on this deployment")
+			return work.ErrAttachmentsUnavailable
 		}
-		err := fn(w, r)
-		var tooLarge *work.TooLargeError
-		switch {
-		case errors.As(err, &tooLarge):
-			return httpx.NewProblem(http.StatusRequestEntityTooLarge, "attachment_too_large",
-				fmt.Sprintf("the file is %d bytes; the %s plan allows attachments of up to %d bytes", tooLarge.Size, tooLarge.Plan, tooLarge.Limit))
-		case errors.Is(err, work.ErrUploadMissing):
-			return httpx.Conflict("upload_missing", "nothing has been uploaded to the upload URL yet")
-		case errors.Is(err, work.ErrUploadIncomplete):
-			return httpx.Conflict("upload_incomplete", "the upload of this attachment has not been completed")
-		}
-		return notAuthorProblem(err, "attachment")
+		return fn(w, r)
 	}
 }
 

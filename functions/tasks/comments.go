@@ -1,7 +1,6 @@
 package tasks
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/coditect/hyperscale/shared/access"
@@ -33,14 +32,6 @@ type commentHandler struct {
 // access has no action for it yet; organization admins and owners are the moderators the API documents.
 func moderates(role string) bool {
 	return role == access.Owner || role == access.Admin
-}
-
-// notAuthorProblem maps work.ErrNotAuthor to 403 and leaves other errors to the edge.
-func notAuthorProblem(err error, what string) error {
-	if errors.Is(err, work.ErrNotAuthor) {
-		return httpx.NewProblem(http.StatusForbidden, "not_author", "only its author or an admin may change this "+what)
-	}
-	return err
 }
 
 func (h *commentHandler) create(w http.ResponseWriter, r *http.Request) error {
@@ -101,7 +92,7 @@ func (h *commentHandler) update(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := h.store.Update(r.Context(), p.TenantID, p.IdentityID, moderates(p.Role), id, in)
 	if err != nil {
-		return notAuthorProblem(err, "comment")
+		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, c)
 	return nil
@@ -117,7 +108,7 @@ func (h *commentHandler) delete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := h.store.Delete(r.Context(), p.TenantID, p.IdentityID, moderates(p.Role), id); err != nil {
-		return notAuthorProblem(err, "comment")
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

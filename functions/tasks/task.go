@@ -1,7 +1,6 @@
 package tasks
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -63,7 +62,7 @@ func (h *taskRoutes) replace(w http.ResponseWriter, r *http.Request) error {
 	}
 	t, err := h.store.Replace(r.Context(), p.TenantID, p.IdentityID, id, in, taskIfMatch(r))
 	if err != nil {
-		return taskWriteError(err)
+		return err
 	}
 	writeTask(w, t)
 	return nil
@@ -86,7 +85,7 @@ func (h *taskRoutes) patch(w http.ResponseWriter, r *http.Request) error {
 	}
 	t, err := h.store.Patch(r.Context(), p.TenantID, p.IdentityID, id, in, taskIfMatch(r))
 	if err != nil {
-		return taskWriteError(err)
+		return err
 	}
 	writeTask(w, t)
 	return nil
@@ -102,7 +101,7 @@ func (h *taskRoutes) delete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := h.store.Delete(r.Context(), p.TenantID, p.IdentityID, id, taskIfMatch(r)); err != nil {
-		return taskWriteError(err)
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -111,15 +110,6 @@ func (h *taskRoutes) delete(w http.ResponseWriter, r *http.Request) error {
 func writeTask(w http.ResponseWriter, t work.Task) {
 	w.Header().Set("ETag", t.ETag())
 	httpx.WriteJSON(w, http.StatusOK, t)
-}
-
-// taskWriteError answers a stale If-Match with 412; other errors go to the edge as they are.
-func taskWriteError(err error) error {
-	if errors.Is(err, work.ErrTaskChanged) {
-		return httpx.NewProblem(http.StatusPreconditionFailed, "precondition_failed",
-			"the task changed since that ETag was read; read it again and retry with its current ETag")
-	}
-	return err
 }
 
 // taskIfMatch reads the If-Match header (RFC 9110, 13.1.1): "*", or a list of entity tags, possibly over

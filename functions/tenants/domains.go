@@ -2,8 +2,6 @@ package tenants
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -21,12 +19,6 @@ func ownHosts(env *service.Env) []string {
 		return []string{u.Hostname()}
 	}
 	return nil
-}
-
-// domainTaken is the answer to a claim or verification of a name another organization verified: it says that
-// much, so the caller knows why and that support is the way on, and never which organization it is.
-func domainTaken() *httpx.Problem {
-	return httpx.Conflict("domain_taken", "another organization has verified this domain; if yours controls it, contact support")
 }
 
 // domainsPart is the custom-domain configuration (DOMAIN_CLAIM_TTL), which service.Main loads and validates
@@ -52,7 +44,7 @@ func loadDomains(env *service.Env, resolver tenancy.TXTResolver) (*tenancy.Domai
 func (h *handler) withDomains(fn httpx.HandlerFunc) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if h.domains == nil {
-			return httpx.NewProblem(http.StatusServiceUnavailable, "domains_unavailable", "custom domains are misconfigured on this deployment")
+			return tenancy.ErrDomainsUnavailable
 		}
 		return fn(w, r)
 	}
@@ -85,14 +77,7 @@ func (h *handler) addDomain(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d, err := h.domains.Add(r.Context(), p.TenantID, p.IdentityID, in)
-	switch {
-	case errors.Is(err, tenancy.ErrDomainTaken):
-		return domainTaken()
-	case errors.Is(err, tenancy.ErrDomainClaimed):
-		return httpx.Conflict("domain_claimed", "your organization claims this domain already")
-	case errors.Is(err, tenancy.ErrTooManyDomains):
-		return httpx.Conflict("too_many_domains", fmt.Sprintf("an organization may have at most %d domains; remove one first", tenancy.MaxDomains))
-	case err != nil:
+	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/v1/tenants/me/domains/"+d.ID.String())
@@ -126,15 +111,7 @@ func (h *handler) verifyDomain(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d, err := h.domains.Verify(r.Context(), p.TenantID, p.IdentityID, id)
-	var verr *tenancy.VerificationError
-	switch {
-	case errors.As(err, &verr):
-		return httpx.Conflict("verification_failed", verr.Error())
-	case errors.Is(err, tenancy.ErrDomainTaken):
-		return domainTaken()
-	case errors.Is(err, tenancy.ErrClaimExpired):
-		return httpx.Conflict("claim_expired", "this claim expired before it was verified; remove it and claim the domain again for a new token")
-	case err != nil:
+	if err != nil {
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, d)

@@ -4,7 +4,6 @@
 package tenants
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/coditect/hyperscale/shared/httpx"
@@ -82,16 +81,11 @@ func (h *handler) signUp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := h.env.Now()
+	// A taken email with a wrong password answers identity.ErrInvalidCredentials, the answer of a failed login
+	// word for word, so that it confirms nothing a wrong password would not
+	// (docs/2026-12-03-sign-up-enumeration.md).
 	t, sess, err := h.svc.SignUpFrom(r.Context(), clientAddr(r), in, now)
-	switch {
-	case errors.Is(err, tenancy.ErrSlugTaken):
-		return httpx.Conflict("slug_taken", "an organization with this slug exists")
-	case errors.Is(err, identity.ErrInvalidCredentials):
-		// The answer of a failed login (POST /v1/auth/login), word for word, so that it confirms nothing a
-		// wrong password would not (docs/2026-12-03-sign-up-enumeration.md). Throttling refusals become 429
-		// in httpx.WriteError.
-		return httpx.NewProblem(http.StatusUnauthorized, "invalid_credentials", "the email, password or organization is wrong")
-	case err != nil:
+	if err != nil {
 		return err
 	}
 	tokens, err := sess.Tokens(h.env.Issuer, now)

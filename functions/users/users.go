@@ -32,8 +32,8 @@ func register(env *service.Env, mux *http.ServeMux) {
 	h := &handler{env: env, store: members.New(env.DB.Directory, env.DB.Tenants, ids, env.Log)}
 	// Creating POSTs honour Idempotency-Key, so a retried add or invite answers as the first did rather than
 	// with already_member or invitation_exists.
-	mux.Handle("POST /v1/users", env.Authenticated(env.Idempotent(problems(h.add))))
-	mux.Handle("POST /v1/users/invite", env.Authenticated(env.Idempotent(problems(h.invite))))
+	mux.Handle("POST /v1/users", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.add))))
+	mux.Handle("POST /v1/users/invite", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.invite))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
 		"GET /v1/users":                     h.list,
 		"GET /v1/users/me":                  h.me,
@@ -43,48 +43,17 @@ func register(env *service.Env, mux *http.ServeMux) {
 		"PUT /v1/users/{id}/role":           h.changeRole,
 		"DELETE /v1/users/{id}":             h.remove,
 	} {
-		mux.Handle(pattern, env.Authenticated(problems(fn)))
+		mux.Handle(pattern, env.Authenticated(fn))
 	}
 	// Accepting is public: the invitee may have no account yet, and the token is the credential. It is not
 	// wrapped in Idempotent: its answer carries a refresh token, which must not be stored for replay, and the
 	// token is single-use anyway.
-	mux.Handle("POST /v1/invitations/accept", problems(h.accept))
+	mux.Handle("POST /v1/invitations/accept", httpx.HandlerFunc(h.accept))
 }
 
 type handler struct {
 	env   *service.Env
 	store *members.Store
-}
-
-// problems maps the members package's errors to their answers.
-func problems(fn httpx.HandlerFunc) httpx.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		return problem(fn(w, r))
-	}
-}
-
-// problem returns the HTTP problem that err of the members package stands for, and err itself otherwise.
-func problem(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, members.ErrForbidden):
-		return httpx.NewProblem(http.StatusForbidden, "forbidden", "your role in this organization may not make this change")
-	case errors.Is(err, members.ErrAlreadyMember):
-		return httpx.Conflict("already_member", "this person is already a member of the organization")
-	case errors.Is(err, members.ErrLastOwner):
-		return httpx.Conflict("last_owner", "the organization must keep at least one owner; make someone else owner first")
-	case errors.Is(err, members.ErrInvitationExists):
-		return httpx.Conflict("invitation_exists", "this email already has an open invitation; revoke it to send another")
-	case errors.Is(err, members.ErrInvitationNotFound):
-		return httpx.NewProblem(http.StatusNotFound, "invitation_not_found", "the invitation does not exist, has expired, was revoked or was already used")
-	case errors.Is(err, members.ErrTenantSuspended):
-		return httpx.NewProblem(http.StatusForbidden, "tenant_suspended", "this organization is suspended")
-	case errors.Is(err, identity.ErrInvalidCredentials):
-		return httpx.NewProblem(http.StatusUnauthorized, "invalid_credentials",
-			"this email already has an account: send its password, or accept while logged in to it")
-	}
-	return err
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
@@ -236,7 +205,7 @@ func (h *handler) changeRole(w http.ResponseWriter, r *http.Request) error {
 func (h *handler) remove(w http.ResponseWriter, r *http.Request) error {
 	p, ok := httpx.PrincipalFrom(r.Context())
 	if !ok {
-		return httpx.NewProblem(http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required")
+		return httpx.ErrUnauthenticated
 	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {

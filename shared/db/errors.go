@@ -4,20 +4,22 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Sentinel errors that store methods return (wrapped) so the HTTP edge can map them without knowing SQL.
+// Sentinel errors that store methods return (wrapped) so the HTTP edge can map them by kind without knowing SQL.
 var (
 	// ErrNotFound means the row does not exist, or exists only for another tenant.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = fault.New(fault.NotFound, "not_found", "the resource does not exist")
 	// ErrConflict means a unique constraint refused the write.
-	ErrConflict = errors.New("conflict")
-	// ErrForeignKey means the write referred to a row that does not exist.
-	ErrForeignKey = errors.New("foreign key violation")
+	ErrConflict = fault.New(fault.Conflict, "conflict", "the resource conflicts with an existing one")
+	// ErrForeignKey means the write referred to a row that does not exist. Validation should have caught it;
+	// the constraint still means the input was wrong, not the server.
+	ErrForeignKey = fault.New(fault.Invalid, "constraint_violation", "the request breaks a rule of the data model")
 	// ErrCheck means a check or not-null constraint refused the write.
-	ErrCheck = errors.New("check violation")
+	ErrCheck = fault.New(fault.Invalid, "constraint_violation", "the request breaks a rule of the data model")
 )
 
 // classified keeps the driver's error in the chain beside the sentinel, so errors.Is answers for both and

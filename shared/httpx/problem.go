@@ -1,8 +1,8 @@
 // Package httpx is the HTTP edge every function shares: JSON decoding with limits, RFC 9457 problem+json
 // errors with stable codes, request ids, panic recovery, access logs and bearer-token authentication.
 //
-// Domain code returns sentinel errors (db.ErrNotFound, db.ErrConflict, ...) and *Problem values; only this
-// package turns them into status codes.
+// Domain code returns *fault.Error sentinels (db.ErrNotFound, members.ErrLastOwner, ...), each declaring its
+// kind and stable code; only this package turns kinds into status codes (Status).
 package httpx
 
 import (
@@ -10,8 +10,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
-	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/valid"
 )
 
@@ -71,10 +72,12 @@ func Invalid(fields ...valid.FieldError) *Problem {
 // Common problems.
 var (
 	errNotFound     = NewProblem(http.StatusNotFound, "not_found", "the resource does not exist")
-	errConflict     = NewProblem(http.StatusConflict, "conflict", "the resource conflicts with an existing one")
 	errInternal     = NewProblem(http.StatusInternalServerError, "internal", "an unexpected error occurred; it has been logged")
 	errUnauthorized = NewProblem(http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required")
 )
+
+// ErrUnauthenticated refuses a request that reached a handler without the principal authentication leaves.
+var ErrUnauthenticated = fault.New(fault.Unauthenticated, "unauthenticated", "a valid bearer token is required")
 
 // NotFound returns the 404 problem. Resources of another tenant answer with it too, so ids leak nothing.
 func NotFound() *Problem { return copyOf(errNotFound) }
@@ -87,14 +90,57 @@ func copyOf(p *Problem) *Problem {
 	return &c
 }
 
+// statuses is the one table from a domain error's kind to its HTTP status.
+var statuses = map[fault.Kind]int{
+	fault.Internal:           http.StatusInternalServerError,
+	fault.Malformed:          http.StatusBadRequest,
+	fault.Invalid:            http.StatusUnprocessableEntity,
+	fault.Unauthenticated:    http.StatusUnauthorized,
+	fault.Forbidden:          http.StatusForbidden,
+	fault.NotFound:           http.StatusNotFound,
+	fault.Conflict:           http.StatusConflict,
+	fault.Gone:               http.StatusGone,
+	fault.PreconditionFailed: http.StatusPreconditionFailed,
+	fault.PaymentRequired:    http.StatusPaymentRequired,
+	fault.TooLarge:           http.StatusRequestEntityTooLarge,
+	fault.TooManyRequests:    http.StatusTooManyRequests,
+	fault.Unavailable:        http.StatusServiceUnavailable,
+	fault.BadGateway:         http.StatusBadGateway,
+}
+
+// Status returns the HTTP status of errors of kind k; a kind missing from the table answers 500.
+func Status(k fault.Kind) int {
+	if s, ok := statuses[k]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ProblemOf returns the problem a domain error stands for: its kind's status, its code and its detail, and
+// Retry-After when it asks the caller to wait.
+func ProblemOf(e *fault.Error) *Problem {
+	p := NewProblem(Status(e.Kind), e.Code, e.Detail)
+	if e.Kind == fault.Unauthenticated {
+		// A refused credential is about this request alone: no cache may answer the next one with it.
+		p.WithHeader("Cache-Control", "no-store")
+	}
+	if e.RetryAfter > 0 {
+		p.WithHeader("Retry-After", strconv.FormatInt(max(int64((e.RetryAfter+999_999_999)/1_000_000_000), 1), 10))
+	}
+	return p
+}
+
 // WriteError answers r with the problem err stands for. Problems are sent as they are; throttling refusals
-// (Throttled) become 429 with Retry-After; the data library's sentinels become 404 and 409; anything else is logged with its cause and answered with a generic 500, so
-// internals never reach the client.
+// (Throttled) become 429 with Retry-After; validation errors 422; domain errors (*fault.Error, which the data
+// library's sentinels are too) their kind's status with their code and detail. Anything else, and a domain
+// error of kind Internal, is logged with its cause and answered with a generic 500, so internals never reach
+// the client.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		p         *Problem
 		fields    valid.Errors
 		throttled Throttled
+		domain    *fault.Error
 	)
 	switch {
 	case errors.As(err, &p):
@@ -102,13 +148,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		p = TooManyAttempts(throttled.RetryAfterSeconds())
 	case errors.As(err, &fields):
 		p = Invalid(fields...)
-	case errors.Is(err, db.ErrNotFound):
-		p = errNotFound
-	case errors.Is(err, db.ErrConflict):
-		p = errConflict
-	case errors.Is(err, db.ErrCheck), errors.Is(err, db.ErrForeignKey):
-		// Validation should have caught it; the constraint still means the input was wrong, not the server.
-		p = NewProblem(http.StatusUnprocessableEntity, "constraint_violation", "the request breaks a rule of the data model")
+	case errors.As(err, &domain) && domain.Kind != fault.Internal:
+		p = ProblemOf(domain)
 	default:
 		Logger(r.Context()).ErrorContext(r.Context(), "request failed", "error", err.Error(), "method", r.Method, "path", r.URL.Path)
 		p = errInternal

@@ -18,8 +18,19 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/jackc/pgx/v5"
+)
+
+// Refusals of a request's Idempotency-Key.
+var (
+	// ErrInvalidKey means the header is longer than 255 characters or not printable ASCII.
+	ErrInvalidKey = fault.New(fault.Malformed, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters")
+	// ErrKeyReused means the key was used before with another method, path or body.
+	ErrKeyReused = fault.New(fault.Invalid, "idempotency_key_reused", "this Idempotency-Key was used with a different request")
+	// ErrInProgress means the first request with the key is still running; it is answered with Retry-After.
+	ErrInProgress = fault.New(fault.Conflict, "idempotency_in_progress", "a request with this Idempotency-Key is still running; retry shortly")
 )
 
 // Header is the request header clients send the key in.
@@ -89,7 +100,7 @@ func (k *Keys) Handler(next http.Handler) http.Handler {
 			return nil
 		}
 		if len(key) > 255 || !printable(key) {
-			return httpx.NewProblem(http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters")
+			return ErrInvalidKey
 		}
 		body, err := httpx.ReadBody(w, r)
 		if err != nil {
@@ -134,10 +145,9 @@ func (k *Keys) Handler(next http.Handler) http.Handler {
 func replay(w http.ResponseWriter, prev *record, fingerprint []byte) error {
 	switch {
 	case !bytes.Equal(prev.fingerprint, fingerprint):
-		return httpx.NewProblem(http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was used with a different request")
+		return ErrKeyReused
 	case prev.status == nil:
-		return httpx.NewProblem(http.StatusConflict, "idempotency_in_progress", "a request with this Idempotency-Key is still running; retry shortly").
-			WithHeader("Retry-After", "1")
+		return ErrInProgress.WithRetryAfter(time.Second)
 	}
 	for k, v := range prev.headers {
 		w.Header().Set(k, v)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/google/uuid"
 )
 
@@ -31,10 +32,10 @@ func HasMethod(amr, method string) bool { return slices.Contains(strings.Fields(
 var (
 	// ErrSSORequired refuses a session into an organization that requires its own single sign-on, when the
 	// session was not opened through it.
-	ErrSSORequired = errors.New("the organization requires single sign-on")
+	ErrSSORequired = fault.New(fault.Forbidden, "sso_required", "this organization requires signing in through its single sign-on")
 	// ErrOrganizationRequiresMFA refuses a session into an organization that requires a second factor, when the session
 	// did not pass one.
-	ErrOrganizationRequiresMFA = errors.New("the organization requires a second factor")
+	ErrOrganizationRequiresMFA = fault.New(fault.Forbidden, "mfa_session_required", "this organization requires a session that passed a second factor; log in with your password and code")
 )
 
 // Policy decides whether a session authenticated as amr may act in the organization tenantID: nil admits it,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/token"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -19,10 +20,10 @@ var (
 	// ErrSessionEnded refuses an access token whose session was revoked (logout, logout-all, a password change
 	// or reset, a removal from the organization, reuse of a spent refresh token), does not exist, or is not
 	// the token's identity's in the token's organization, and one whose identity is no longer a member there.
-	ErrSessionEnded = errors.New("session ended")
+	ErrSessionEnded = fault.New(fault.Unauthenticated, "invalid_token", "the session of this access token has ended; log in again")
 	// ErrMembershipChanged refuses an access token minted before its membership last changed (a role change):
 	// a refresh mints one with the current role.
-	ErrMembershipChanged = errors.New("membership changed since the token was minted")
+	ErrMembershipChanged = fault.New(fault.Unauthenticated, "token_stale", "your membership changed since this access token was issued; refresh it")
 )
 
 // DefaultSessionCacheSize is the number of sessions a SessionCache remembers per instance; past it the least

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/token"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -28,9 +29,15 @@ import (
 var (
 	// ErrInvalidCredentials covers an unknown email, a wrong password and an organization the identity does
 	// not belong to alike, so the answer reveals none of them.
-	ErrInvalidCredentials = errors.New("invalid credentials")
+	ErrInvalidCredentials = fault.New(fault.Unauthenticated, "invalid_credentials", "the email, password or organization is wrong")
+	// ErrWrongPassword is the answer to a wrong password on an authenticated route (changing it, removing a
+	// second factor): 403, not 401, since the access token is fine and a client that sees 401 would refresh
+	// it and try again. Handlers choose it for those routes' ErrInvalidCredentials.
+	ErrWrongPassword = fault.New(fault.Forbidden, "wrong_password", "the current password is wrong")
+	// ErrWrongMFACode is ErrInvalidMFACode on an authenticated route, 403 for the same reason.
+	ErrWrongMFACode = fault.New(fault.Forbidden, "invalid_mfa_code", "the code is wrong or was already used")
 	// ErrTenantRequired means the identity belongs to several organizations and the login named none.
-	ErrTenantRequired = errors.New("tenant required")
+	ErrTenantRequired = fault.New(fault.Invalid, "tenant_required", "tenant is required: this account belongs to several organizations")
 )
 
 // Password length bounds: long enough to resist guessing, short enough that hashing stays cheap.

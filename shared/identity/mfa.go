@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/token"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -45,19 +46,22 @@ var totpOpts = totp.ValidateOpts{Period: totpPeriod, Skew: totpSkew, Digits: otp
 // Second-factor errors a caller maps to answers.
 var (
 	// ErrMFARequired is matched by every *MFARequiredError.
-	ErrMFARequired = errors.New("second factor required")
+	ErrMFARequired = fault.New(fault.Unauthenticated, "mfa_required", "send a code from your authenticator, or a recovery code, with mfa_token to POST /v1/auth/login/mfa")
 	// ErrInvalidMFAToken refuses an mfa_token that is unknown, expired, used, or whose organization or
 	// membership went away, alike.
-	ErrInvalidMFAToken = errors.New("invalid mfa token")
+	ErrInvalidMFAToken = fault.New(fault.Unauthenticated, "invalid_mfa_token", "the mfa_token is unknown, expired or already used; log in again")
 	// ErrInvalidMFACode refuses a wrong code, a code already accepted (replayed within its window) and a used
 	// recovery code, alike.
-	ErrInvalidMFACode = errors.New("invalid second-factor code")
+	ErrInvalidMFACode = fault.New(fault.Unauthenticated, "invalid_mfa_code", "the code is wrong, was already used, or the recovery code was spent")
 	// ErrMFAEnrolled refuses starting or confirming an enrolment when one is active.
-	ErrMFAEnrolled = errors.New("second factor already enrolled")
+	ErrMFAEnrolled = fault.New(fault.Conflict, "mfa_already_enrolled", "an authenticator is already enrolled; remove it first")
 	// ErrMFANotEnrolled refuses confirming or removing an enrolment that does not exist.
-	ErrMFANotEnrolled = errors.New("no second factor enrolled")
+	ErrMFANotEnrolled = fault.New(fault.NotFound, "mfa_not_enrolled", "no authenticator is enrolled; start with POST /v1/auth/mfa/totp")
 	// ErrMFAUnavailable means this deployment has no key to seal TOTP secrets with (Service.MFA is nil).
-	ErrMFAUnavailable = errors.New("second factor unavailable: no encryption key configured")
+	ErrMFAUnavailable = fault.New(fault.Unavailable, "mfa_unavailable", "second factors are not configured on this deployment")
+	// ErrMFAEnrollmentRequired refuses a tenant route to a member without a second factor in an organization
+	// that requires one.
+	ErrMFAEnrollmentRequired = fault.New(fault.Forbidden, "mfa_enrollment_required", "this organization requires a second factor: enrol one with POST /v1/auth/mfa/totp")
 )
 
 // MFARequiredError answers a login whose password was right for an identity with a second factor: the client

@@ -9,6 +9,7 @@ import (
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -18,7 +19,7 @@ import (
 const ResetTTL = time.Hour
 
 // ErrInvalidResetToken refuses a reset token that is unknown, expired or already used, alike.
-var ErrInvalidResetToken = errors.New("invalid password-reset token")
+var ErrInvalidResetToken = fault.New(fault.Unauthenticated, "invalid_reset_token", "the reset link is unknown, expired or already used; ask for a new one")
 
 // RequestReset starts a password reset for email, asked from client (its IP address, or "" when unknown).
 //

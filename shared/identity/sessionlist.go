@@ -2,18 +2,18 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
 // ErrSessionNotFound refuses revoking a session that is not one of the identity's open sessions: another
 // identity's, an unknown one and an already ended one alike.
-var ErrSessionNotFound = errors.New("session not found")
+var ErrSessionNotFound = fault.New(fault.NotFound, "not_found", "the resource does not exist")
 
 // MaxListedSessions bounds the session list: the most recently used ones.
 const MaxListedSessions = 100

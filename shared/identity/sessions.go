@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/token"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -18,13 +19,13 @@ var (
 	// ErrInvalidGrant refuses a refresh token that is unknown, expired, spent or of a revoked family, or whose
 	// identity is no longer an active member of the family's organization. One error covers them all, so the
 	// answer tells an attacker nothing about which.
-	ErrInvalidGrant = errors.New("invalid refresh token")
+	ErrInvalidGrant = fault.New(fault.Unauthenticated, "invalid_grant", "the refresh token is not valid; log in again")
 	// ErrRefreshReused is the ErrInvalidGrant of a spent token presented again: its family has just been
 	// revoked, since either its holder or a thief holds a newer one. It matches ErrInvalidGrant.
 	ErrRefreshReused = fmt.Errorf("%w: reused", ErrInvalidGrant)
 	// ErrNotMember refuses a switch to an organization the identity does not belong to, that does not exist or
 	// that is not active, alike.
-	ErrNotMember = errors.New("not a member of the organization")
+	ErrNotMember = fault.New(fault.NotFound, "not_found", "the resource does not exist")
 )
 
 // Membership is one organization an identity belongs to.

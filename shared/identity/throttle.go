@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -88,7 +88,7 @@ var DefaultLimits = Limits{
 }
 
 // ErrThrottled is matched by every ThrottledError.
-var ErrThrottled = errors.New("too many attempts")
+var ErrThrottled = fault.New(fault.TooManyRequests, "too_many_attempts", "too many attempts; retry after the number of seconds in Retry-After")
 
 // ThrottledError refuses an attempt because too many were made; RetryAfter is when the next one may be made.
 type ThrottledError struct {

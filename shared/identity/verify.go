@@ -10,6 +10,7 @@ import (
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -22,13 +23,13 @@ const VerificationTTL = 48 * time.Hour
 var (
 	// ErrInvalidVerificationToken refuses a verification token that is unknown, expired, already used or sent
 	// to an address the identity no longer has, alike.
-	ErrInvalidVerificationToken = errors.New("invalid email-verification token")
+	ErrInvalidVerificationToken = fault.New(fault.Unauthenticated, "invalid_verification_token", "the verification link is unknown, expired or already used; ask for a new one")
 	// ErrAlreadyVerified refuses a new verification link for an identity whose email is proven.
-	ErrAlreadyVerified = errors.New("email already verified")
+	ErrAlreadyVerified = fault.New(fault.Conflict, "already_verified", "this email address is already verified")
 	// ErrEmailUnverified refuses a password login (or a switch) into an organization that verified the domain of
 	// the identity's email while the identity has not proven it owns that email: anyone could have signed up
 	// with it. A fresh verification link is on its way when the refusal comes from a login.
-	ErrEmailUnverified = errors.New("email not verified")
+	ErrEmailUnverified = fault.New(fault.Forbidden, "email_unverified", "this organization verified the domain of your email address: follow the verification link sent to it (POST /v1/auth/verify-email), then log in again")
 )
 
 // RequestVerification starts proving that identityID owns its email, inside tx, a directory transaction: a

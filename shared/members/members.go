@@ -26,6 +26,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
@@ -38,17 +39,17 @@ import (
 var (
 	// ErrForbidden means the actor's current role (read from the directory, not the token) may not make the
 	// change, or the actor is no longer a member.
-	ErrForbidden = errors.New("forbidden")
+	ErrForbidden = fault.New(fault.Forbidden, "forbidden", "your role in this organization may not make this change")
 	// ErrAlreadyMember means the identity already belongs to the organization.
-	ErrAlreadyMember = errors.New("already a member")
+	ErrAlreadyMember = fault.New(fault.Conflict, "already_member", "this person is already a member of the organization")
 	// ErrLastOwner means the change would leave the organization without an owner.
-	ErrLastOwner = errors.New("last owner")
+	ErrLastOwner = fault.New(fault.Conflict, "last_owner", "the organization must keep at least one owner; make someone else owner first")
 	// ErrInvitationExists means the email already has an open invitation to the organization.
-	ErrInvitationExists = errors.New("invitation exists")
+	ErrInvitationExists = fault.New(fault.Conflict, "invitation_exists", "this email already has an open invitation; revoke it to send another")
 	// ErrInvitationNotFound covers an unknown, expired, revoked and already accepted invitation token alike.
-	ErrInvitationNotFound = errors.New("invitation not found")
+	ErrInvitationNotFound = fault.New(fault.NotFound, "invitation_not_found", "the invitation does not exist, has expired, was revoked or was already used")
 	// ErrTenantSuspended means the invitation's organization is suspended.
-	ErrTenantSuspended = errors.New("tenant suspended")
+	ErrTenantSuspended = fault.New(fault.Forbidden, "tenant_suspended", "this organization is suspended")
 )
 
 // Activity entity types this package records.

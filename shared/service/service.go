@@ -18,9 +18,11 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/config"
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/idempotency"
 	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/members"
 	"github.com/coditect/hyperscale/shared/obs"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/tenancy"
@@ -194,11 +196,6 @@ func (e *Env) Authenticated(h http.Handler) http.Handler { return e.authenticate
 // rather than the organization (switching organization, listing its memberships, verifying its email).
 func (e *Env) AuthenticatedEnrolling(h http.Handler) http.Handler { return e.authenticated(h, false) }
 
-// errMFAEnrollmentRequired refuses a tenant route to a member without a second factor in an organization that
-// requires one.
-var errMFAEnrollmentRequired = httpx.NewProblem(http.StatusForbidden, "mfa_enrollment_required",
-	"this organization requires a second factor: enrol one with POST /v1/auth/mfa/totp")
-
 func (e *Env) authenticated(h http.Handler, requireMFA bool) http.Handler {
 	active := httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p, _ := httpx.PrincipalFrom(r.Context())
@@ -220,7 +217,7 @@ func (e *Env) authenticated(h http.Handler, requireMFA bool) http.Handler {
 			h.ServeHTTP(w, r)
 			return nil
 		case tenancy.StatusSuspended:
-			return httpx.NewProblem(http.StatusForbidden, "tenant_suspended", "this organization is suspended")
+			return members.ErrTenantSuspended
 		default:
 			return httpx.NewProblem(http.StatusUnauthorized, "invalid_token", "the organization of this token no longer exists")
 		}
@@ -240,8 +237,7 @@ func (e *Env) checkMFA(ctx context.Context, p token.Principal) error {
 		return err
 	}
 	if !ok {
-		p := *errMFAEnrollmentRequired
-		return &p
+		return identity.ErrMFAEnrollmentRequired
 	}
 	return nil
 }
@@ -259,22 +255,15 @@ func (e *Env) VerifyToken(ctx context.Context, raw string) (token.Principal, err
 	return p, nil
 }
 
-// checkSession asks the session cache about p's token of session s and maps its refusals to problems.
+// checkSession asks the session cache about p's token of session s. Its refusals (identity.ErrSessionEnded,
+// ErrMembershipChanged) answer with their own codes, plus the WWW-Authenticate challenge of a refused token.
 func (e *Env) checkSession(ctx context.Context, p token.Principal, s token.Session) error {
 	err := e.Sessions.Check(ctx, p, s)
-	var prob *httpx.Problem
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, identity.ErrSessionEnded):
-		prob = httpx.NewProblem(http.StatusUnauthorized, "invalid_token", "the session of this access token has ended; log in again")
-	case errors.Is(err, identity.ErrMembershipChanged):
-		prob = httpx.NewProblem(http.StatusUnauthorized, "token_stale", "your membership changed since this access token was issued; refresh it")
-	default:
+	if !errors.Is(err, identity.ErrSessionEnded) && !errors.Is(err, identity.ErrMembershipChanged) {
 		return err
 	}
 	httpx.Logger(ctx).InfoContext(ctx, "token refused", "error", err.Error(), "sid", s.ID.String())
-	return prob.WithHeader("WWW-Authenticate", `Bearer realm="hyperscale", error="invalid_token"`)
+	return httpx.ProblemOf(fault.As(err)).WithHeader("WWW-Authenticate", `Bearer realm="hyperscale", error="invalid_token"`)
 }
 
 // Idempotent makes a creating POST honour the Idempotency-Key header. Behind Authenticated, keys are scoped to
@@ -288,7 +277,7 @@ func (e *Env) Idempotent(h http.Handler) http.Handler {
 func Allow(r *http.Request, action access.Action) (token.Principal, error) {
 	p, ok := httpx.PrincipalFrom(r.Context())
 	if !ok {
-		return token.Principal{}, httpx.NewProblem(http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required")
+		return token.Principal{}, httpx.ErrUnauthenticated
 	}
 	if !access.Can(p.Role, action) {
 		return token.Principal{}, httpx.NewProblem(http.StatusForbidden, "forbidden", "your role may not "+string(action))

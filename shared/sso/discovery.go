@@ -3,13 +3,14 @@ package sso
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/coditect/hyperscale/shared/fault"
 )
 
 // Metadata is what the platform reads of a provider's discovery document (OpenID Connect Discovery 1.0 §3).
@@ -29,13 +30,13 @@ type Metadata struct {
 // Kinds of discovery failure, which a DiscoveryError wraps.
 var (
 	// ErrProviderUnreachable means the discovery document could not be read: the network, a timeout, a 5xx.
-	ErrProviderUnreachable = errors.New("identity provider unreachable")
+	ErrProviderUnreachable = fault.New(fault.BadGateway, "sso_provider_unavailable", "the identity provider could not be reached; try again")
 	// ErrIssuerMismatch means the document names another issuer than the connection's, even by a trailing
 	// slash: ID tokens carry the document's issuer, and the connection's would refuse every one of them.
-	ErrIssuerMismatch = errors.New("issuer mismatch")
+	ErrIssuerMismatch = fault.New(fault.Unavailable, "sso_issuer_mismatch", "the identity provider names another issuer than this organization's single sign-on; ask its admins to correct the issuer")
 	// ErrProviderIncompatible means the document is missing, malformed, or describes a provider the platform
 	// cannot sign in with (no code flow, no S256 PKCE, no client authentication it speaks).
-	ErrProviderIncompatible = errors.New("identity provider incompatible")
+	ErrProviderIncompatible = fault.New(fault.Unavailable, "sso_provider_incompatible", "this organization's identity provider does not offer what single sign-on needs; ask its admins")
 )
 
 // DiscoveryError is a failed discovery or a provider that does not fit the connection. Kind is one of

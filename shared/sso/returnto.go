@@ -1,17 +1,18 @@
 package sso
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/coditect/hyperscale/shared/fault"
 )
 
 // MaxReturnURLLength bounds a return URL, which travels inside the state through two redirects.
 const MaxReturnURLLength = 2048
 
 // ErrReturnURL means a return URL is malformed or outside the allow list.
-var ErrReturnURL = errors.New("return URL not allowed")
+var ErrReturnURL = fault.New(fault.Malformed, "invalid_return_to", "return_to is not an allowed return URL")
 
 // ReturnPolicy decides where a finished sign-in may send the browser. Entries are compared as parsed URLs
 // (scheme, host and port exactly, path at a segment boundary), never as string prefixes, so neither

@@ -7,11 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/google/uuid"
 )
 
@@ -25,7 +25,7 @@ const maxStateLength = 4096
 const statePrefix = "s1."
 
 // ErrState means a state is malformed, not signed with this key, or expired.
-var ErrState = errors.New("invalid sign-in state")
+var ErrState = fault.New(fault.Unauthenticated, "invalid_state", "the sign-in is unknown, expired or was started in another browser; start again")
 
 // State is what a sign-in carries from its start to its callback, inside the OAuth state parameter. It is
 // signed, not encrypted: everything in it is either public (the PKCE challenge is in the authorization URL

@@ -15,6 +15,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -24,13 +25,15 @@ import (
 var (
 	// ErrDomainTaken means another organization has verified the domain, so no other claim on it may be made
 	// or verified; which organization is not told.
-	ErrDomainTaken = errors.New("domain taken")
+	ErrDomainTaken = fault.New(fault.Conflict, "domain_taken", "another organization has verified this domain; if yours controls it, contact support")
 	// ErrDomainClaimed means the organization itself claims the domain already (pending or verified).
-	ErrDomainClaimed = errors.New("domain claimed already")
+	ErrDomainClaimed = fault.New(fault.Conflict, "domain_claimed", "your organization claims this domain already")
 	// ErrClaimExpired means a pending claim outlived its time to verify; a new claim starts again.
-	ErrClaimExpired = errors.New("domain claim expired")
+	ErrClaimExpired = fault.New(fault.Conflict, "claim_expired", "this claim expired before it was verified; remove it and claim the domain again for a new token")
+	// ErrDomainsUnavailable means the deployment's domain configuration is invalid (logged at start).
+	ErrDomainsUnavailable = fault.New(fault.Unavailable, "domains_unavailable", "custom domains are misconfigured on this deployment")
 	// ErrTooManyDomains means the organization has MaxDomains domains already.
-	ErrTooManyDomains = errors.New("too many domains")
+	ErrTooManyDomains = fault.New(fault.Conflict, "too_many_domains", fmt.Sprintf("an organization may have at most %d domains; remove one first", MaxDomains))
 )
 
 // MaxDomains bounds an organization's custom domains.
@@ -109,6 +112,11 @@ type VerificationError struct {
 // Error names the record expected.
 func (e *VerificationError) Error() string {
 	return fmt.Sprintf("expected a %s record at %s with the value %s: %s", e.Expected.Type, e.Expected.Name, e.Expected.Value, e.Reason)
+}
+
+// Unwrap gives the refusal its kind and code, with the record expected as its detail.
+func (e *VerificationError) Unwrap() error {
+	return fault.New(fault.Conflict, "verification_failed", e.Error())
 }
 
 // DomainInput is the body of POST /v1/tenants/me/domains.

@@ -18,6 +18,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/token"
 	"github.com/coditect/hyperscale/shared/valid"
@@ -26,7 +27,7 @@ import (
 )
 
 // ErrSlugTaken means another organization already has the slug.
-var ErrSlugTaken = errors.New("slug taken")
+var ErrSlugTaken = fault.New(fault.Conflict, "slug_taken", "an organization with this slug exists")
 
 // Tenant is an organization as the API shows it.
 type Tenant struct {

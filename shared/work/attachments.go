@@ -14,6 +14,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/storage"
 	"github.com/coditect/hyperscale/shared/valid"
@@ -147,12 +148,21 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("a file of %d bytes exceeds the %s plan's limit of %d bytes", e.Size, e.Plan, e.Limit)
 }
 
+// Unwrap gives the refusal its kind and code, with the sizes in its detail, so the edge answers it as any
+// other domain error.
+func (e *TooLargeError) Unwrap() error {
+	return fault.New(fault.TooLarge, "attachment_too_large",
+		fmt.Sprintf("the file is %d bytes; the %s plan allows attachments of up to %d bytes", e.Size, e.Plan, e.Limit))
+}
+
 // Errors of the upload protocol.
 var (
 	// ErrUploadMissing means completion was asked for but no object has been uploaded.
-	ErrUploadMissing = errors.New("the file has not been uploaded")
+	ErrUploadMissing = fault.New(fault.Conflict, "upload_missing", "nothing has been uploaded to the upload URL yet")
 	// ErrUploadIncomplete means the attachment's upload has not been completed, so there is nothing to download.
-	ErrUploadIncomplete = errors.New("the upload of this attachment has not been completed")
+	ErrUploadIncomplete = fault.New(fault.Conflict, "upload_incomplete", "the upload of this attachment has not been completed")
+	// ErrAttachmentsUnavailable means the deployment has no object storage configured for attachments.
+	ErrAttachmentsUnavailable = fault.New(fault.Unavailable, "storage_unavailable", "attachments are not configured on this deployment")
 )
 
 // ObjectStore is what attachments need of Cloud Storage; *storage.Bucket is the real one.

@@ -2,7 +2,6 @@ package work
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -20,7 +20,7 @@ import (
 
 // ErrNotAuthor means the actor may not change a comment or attachment: only the person who made it, or a
 // moderator (an organization admin or owner), may edit or delete it.
-var ErrNotAuthor = errors.New("only the author or an admin may change this")
+var ErrNotAuthor = fault.New(fault.Forbidden, "not_author", "only its author or an admin may change this comment or attachment")
 
 // Comment is a comment on a task as the API shows it.
 type Comment struct {

@@ -6,7 +6,6 @@ package work
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -39,15 +39,15 @@ const RestoreWindowDays = 30
 // Errors of project operations beyond the data library's sentinels; the HTTP edge maps each to its answer.
 var (
 	// ErrProjectForbidden: the actor's organization and project roles do not allow the change.
-	ErrProjectForbidden = errors.New("project role does not allow this")
+	ErrProjectForbidden = fault.New(fault.Forbidden, "forbidden", "only the organization's owners and admins and the project's owners and admins may do this (a project admin not to an owner)")
 	// ErrProjectNotDeleted: restore was asked of a live project.
-	ErrProjectNotDeleted = errors.New("project is not deleted")
+	ErrProjectNotDeleted = fault.New(fault.Conflict, "not_deleted", "the project is not deleted")
 	// ErrRestoreWindowPassed: the project was deleted more than RestoreWindowDays ago.
-	ErrRestoreWindowPassed = errors.New("project restore window has passed")
+	ErrRestoreWindowPassed = fault.New(fault.Gone, "restore_window_passed", "the project was deleted more than 30 days ago and can no longer be restored")
 	// ErrLastProjectOwner: the change would leave the project without an owner.
-	ErrLastProjectOwner = errors.New("project would have no owner")
+	ErrLastProjectOwner = fault.New(fault.Conflict, "last_owner", "a project keeps at least one owner: make another member owner first")
 	// ErrAlreadyProjectMember: the identity is a member of the project already.
-	ErrAlreadyProjectMember = errors.New("already a project member")
+	ErrAlreadyProjectMember = fault.New(fault.Conflict, "already_member", "the identity is a member of the project already; change its role instead")
 )
 
 // Project is a tenant's project as the API shows it.

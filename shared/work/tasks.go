@@ -15,6 +15,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -37,7 +38,7 @@ var TaskStatuses = []string{TaskTodo, TaskInProgress, TaskBlocked, TaskDone}
 var TaskPriorities = []string{"low", "medium", "high", "urgent"}
 
 // ErrTaskChanged means a conditional write's If-Match named an ETag the task no longer has.
-var ErrTaskChanged = errors.New("the task changed since its ETag was read")
+var ErrTaskChanged = fault.New(fault.PreconditionFailed, "precondition_failed", "the task changed since that ETag was read; read it again and retry with its current ETag")
 
 // dateLayout is the API's form of a due date.
 const dateLayout = "2006-01-02"

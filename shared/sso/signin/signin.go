@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/secrets"
 	"github.com/coditect/hyperscale/shared/sso"
@@ -33,27 +34,27 @@ import (
 var (
 	// ErrNotFound covers an unknown organization, a suspended one, and one without an enabled connection
 	// alike, so the answer reveals none of them.
-	ErrNotFound = errors.New("single sign-on not available")
+	ErrNotFound = fault.New(fault.NotFound, "sso_not_found", "this organization has no single sign-on")
 	// ErrReturnURL means the return URL is malformed or outside the allow list.
 	ErrReturnURL = sso.ErrReturnURL
 	// ErrState means the state is missing, forged, expired, for another organization, or not this browser's.
 	ErrState = sso.ErrState
 	// ErrDenied means the provider answered the authorization request with an error (the person declined).
-	ErrDenied = errors.New("sign-in denied by the identity provider")
+	ErrDenied = fault.New(fault.Unauthenticated, "sso_denied", "the identity provider did not sign you in")
 	// ErrExchange means the provider refused to exchange the code (unknown, spent, or a wrong verifier).
-	ErrExchange = errors.New("code exchange refused")
+	ErrExchange = fault.New(fault.Unauthenticated, "sso_exchange_failed", "the identity provider refused the authorization code; start again")
 	// ErrIDToken means the ID token is missing or fails verification: signature, issuer, audience, expiry or
 	// nonce.
-	ErrIDToken = errors.New("invalid ID token")
+	ErrIDToken = fault.New(fault.Unauthenticated, "invalid_id_token", "the identity provider's ID token is not valid for this sign-in")
 	// ErrEmailNotVerified means the ID token carries no email, or one the provider does not vouch for.
-	ErrEmailNotVerified = errors.New("email not verified")
+	ErrEmailNotVerified = fault.New(fault.Forbidden, "email_not_verified", "the identity provider did not vouch for your email address")
 	// ErrDomainNotAllowed means the email's domain is not among the connection's allowed domains.
-	ErrDomainNotAllowed = errors.New("email domain not allowed")
+	ErrDomainNotAllowed = fault.New(fault.Forbidden, "email_domain_not_allowed", "your email domain may not sign in to this organization")
 	// ErrDomainNotVerified means the email's domain is allowed but the organization has not proved it owns it.
-	ErrDomainNotVerified = errors.New("email domain not verified")
+	ErrDomainNotVerified = fault.New(fault.Forbidden, "email_domain_not_verified", "this organization has not verified your email domain")
 	// ErrProviderUnavailable means the provider could not be reached (discovery, token or UserInfo endpoint:
 	// the network, a timeout, a 5xx).
-	ErrProviderUnavailable = errors.New("identity provider unavailable")
+	ErrProviderUnavailable = fault.New(fault.BadGateway, "sso_provider_unavailable", "the identity provider could not be reached; try again")
 	// ErrIssuerMismatch means the provider's discovery document names another issuer than the connection's
 	// (a trailing slash is enough): every ID token would fail, so the sign-in does not start.
 	ErrIssuerMismatch = sso.ErrIssuerMismatch
@@ -63,7 +64,10 @@ var (
 	ErrProviderIncompatible = sso.ErrProviderIncompatible
 	// ErrMisconfigured means the connection cannot be used as stored: its client secret does not resolve, or
 	// the provider refused the client's credentials (invalid_client).
-	ErrMisconfigured = errors.New("single sign-on misconfigured")
+	ErrMisconfigured = fault.New(fault.Unavailable, "sso_misconfigured", "this organization's single sign-on is misconfigured; ask its admins")
+	// ErrUnconfigured means the deployment's single sign-on configuration is invalid (logged at start), so no
+	// organization can sign in through it.
+	ErrUnconfigured = fault.New(fault.Unavailable, "sso_unavailable", "single sign-on is not configured on this deployment")
 )
 
 // Scopes are the scopes a sign-in asks for when its connection names none (sso.DefaultScopes).
