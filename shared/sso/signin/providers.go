@@ -25,7 +25,6 @@ var errBlockedAddress = sso.ErrBlockedAddress
 // exchanges codes, refusing non-public addresses unless allowPrivate.
 func NewHTTPClient(allowPrivate bool) *http.Client { return sso.NewHTTPClient(allowPrivate) }
 
-
 // Providers discovers OIDC providers by issuer and keeps each for ProviderTTL. It is safe for concurrent use.
 type Providers struct {
 	client *http.Client
