@@ -13,6 +13,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -64,9 +65,13 @@ func ProjectAccess(ctx context.Context, tx pgx.Tx, tenantID, projectID, identity
 // when they are not a member.
 func OrganizationRole(ctx context.Context, dir *db.Directory, tenantID, identityID uuid.UUID) (string, error) {
 	var role string
-	err := dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT role FROM directory.memberships WHERE tenant_id = $1 AND identity_id = $2`, tenantID, identityID).Scan(&role)
+	err := dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		role, err = membership.Role(ctx, tx, tenantID, identityID)
+		return err
 	})
+	if err == nil && role == "" {
+		err = db.ErrNotFound
+	}
 	if err != nil {
 		return "", fmt.Errorf("organization role of %s: %w", identityID, err)
 	}

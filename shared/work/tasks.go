@@ -15,6 +15,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -141,12 +142,8 @@ const selectLiveTask = `SELECT ` + taskColumns + ` FROM tenant.tasks t
 // memberRole returns identityID's role in tenantID's organization, or "" when it is not a member.
 func (s *Tasks) memberRole(ctx context.Context, tenantID, identityID uuid.UUID) (string, error) {
 	var role string
-	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT role FROM directory.memberships WHERE tenant_id = $1 AND identity_id = $2`,
-			tenantID, identityID).Scan(&role)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
+	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		role, err = membership.Role(ctx, tx, tenantID, identityID)
 		return err
 	})
 	if err != nil {
