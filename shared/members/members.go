@@ -25,7 +25,6 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/page"
@@ -540,13 +539,10 @@ func (s *Store) recordErr(ctx context.Context, tenantID uuid.UUID, before func(c
 				return err
 			}
 		}
-		if err := activity.Record(ctx, tx, e); err != nil {
-			return err
-		}
 		if eventType == "" {
-			return nil
+			// A directory change the event catalogue has no event for.
+			return activity.RecordOnly(ctx, tx, e)
 		}
-		_, err := events.Emit(ctx, tx, tenantID, eventType, payload)
-		return err
+		return activity.Record(ctx, tx, e, activity.Event{Type: eventType, Payload: payload})
 	})
 }

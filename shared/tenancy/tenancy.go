@@ -17,7 +17,6 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/token"
@@ -182,16 +181,12 @@ func (s *Service) signUp(ctx context.Context, client string, throttled bool, in 
 		return Tenant{}, identity.Session{}, fmt.Errorf("sign up %s: %w", in.Slug, err)
 	}
 	err = s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: sess.Principal.IdentityID, EntityType: "tenant", EntityID: tenantID, Action: activity.Created,
 			Changes: map[string]activity.Change{"name": {New: t.Name}, "slug": {New: t.Slug}},
-		}); err != nil {
-			return err
-		}
-		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeTenantCreated, pubsub.TenantCreated{
+		}, activity.Event{Type: pubsub.TypeTenantCreated, Payload: pubsub.TenantCreated{
 			TenantID: tenantID, Slug: t.Slug, Name: t.Name, OwnerID: sess.Principal.IdentityID,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "sign-up committed but its tenant.created event was not recorded",

@@ -12,7 +12,6 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
@@ -246,15 +245,10 @@ func (s *ProjectMembers) Add(ctx context.Context, tenantID, actorID uuid.UUID, a
 		if err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: projectID, Action: ActionMemberAdded,
 			Changes: map[string]activity.Change{"identity_id": {New: identityID}, "role": {New: in.Role}},
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectMemberAdded,
-			pubsub.ProjectMemberAdded{ProjectID: projectID, IdentityID: identityID, Role: in.Role, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeProjectMemberAdded, Payload: pubsub.ProjectMemberAdded{ProjectID: projectID, IdentityID: identityID, Role: in.Role, ActorID: actorID}})
 	})
 	if err != nil {
 		return ProjectMember{}, fmt.Errorf("add member to project %s: %w", projectID, err)
@@ -326,15 +320,10 @@ func (s *ProjectMembers) SetRole(ctx context.Context, tenantID, actorID uuid.UUI
 			return err
 		}
 		m.Role = in.Role
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: projectID, Action: ActionMemberRoleChanged,
 			Changes: map[string]activity.Change{"identity_id": {Old: identityID, New: identityID}, "role": {Old: old, New: in.Role}},
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectMemberRoleChanged,
-			pubsub.ProjectMemberRoleChanged{ProjectID: projectID, IdentityID: identityID, OldRole: old, NewRole: in.Role, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeProjectMemberRoleChanged, Payload: pubsub.ProjectMemberRoleChanged{ProjectID: projectID, IdentityID: identityID, OldRole: old, NewRole: in.Role, ActorID: actorID}})
 	})
 	if err != nil {
 		return ProjectMember{}, fmt.Errorf("change role of %s in project %s: %w", identityID, projectID, err)
@@ -373,15 +362,10 @@ func (s *ProjectMembers) Remove(ctx context.Context, tenantID, actorID uuid.UUID
 			tenantID, projectID, identityID); err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: projectID, Action: ActionMemberRemoved,
 			Changes: map[string]activity.Change{"identity_id": {Old: identityID}, "role": {Old: m.Role}},
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectMemberRemoved,
-			pubsub.ProjectMemberRemoved{ProjectID: projectID, IdentityID: identityID, Role: m.Role, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeProjectMemberRemoved, Payload: pubsub.ProjectMemberRemoved{ProjectID: projectID, IdentityID: identityID, Role: m.Role, ActorID: actorID}})
 	})
 	if err != nil {
 		return fmt.Errorf("remove %s from project %s: %w", identityID, projectID, err)

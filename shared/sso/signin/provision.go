@@ -12,7 +12,6 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/sso"
@@ -110,16 +109,12 @@ func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, acc
 	}
 	p := res.Session.Principal
 	err = s.o.Tenants.InTenant(ctx, o.id, func(tx pgx.Tx) error {
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: o.id, ActorID: p.IdentityID, EntityType: "member", EntityID: p.IdentityID, Action: activity.Created,
 			Changes: map[string]activity.Change{"email": {New: email}, "role": {New: p.Role}, "via": {New: JoinedBySSO}},
-		}); err != nil {
-			return err
-		}
-		_, err := events.Emit(ctx, tx, o.id, pubsub.TypeUserJoined, pubsub.UserJoined{
+		}, activity.Event{Type: pubsub.TypeUserJoined, Payload: pubsub.UserJoined{
 			IdentityID: p.IdentityID, Email: email, Name: name, Role: p.Role, Via: JoinedBySSO, ActorID: p.IdentityID,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		s.o.Log.ErrorContext(ctx, "sso membership committed but its user.joined event was not recorded",
