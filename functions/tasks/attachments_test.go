@@ -89,7 +89,7 @@ func TestAttachmentsFlow(t *testing.T) {
 		t.Fatalf("complete = %s", c.Raw)
 	}
 	w.do(t, tok, call{Method: "POST", Path: base + "/" + id + "/complete"}, 200)
-	if n, _ := work.NewUsage(w.Env.DB.Tenants).StorageBytes(t.Context(), p.TenantID); n != 9 {
+	if n, _ := work.NewUsage(w.Env.DB).StorageBytes(t.Context(), p.TenantID); n != 9 {
 		t.Fatalf("storage bytes = %d, want 9", n)
 	}
 
@@ -118,7 +118,7 @@ func TestAttachmentsFlow(t *testing.T) {
 	if _, err := w.fake.Object(object); !errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("object after delete: %v", err)
 	}
-	if n, _ := work.NewUsage(w.Env.DB.Tenants).StorageBytes(t.Context(), p.TenantID); n != 0 {
+	if n, _ := work.NewUsage(w.Env.DB).StorageBytes(t.Context(), p.TenantID); n != 0 {
 		t.Fatalf("storage bytes after delete = %d, want 0", n)
 	}
 	if l := w.do(t, tok, call{Method: "GET", Path: base}, 200); len(l.Items()) != 0 {

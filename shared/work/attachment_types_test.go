@@ -255,7 +255,7 @@ func TestAttachmentCompleteRefusesStoredType(t *testing.T) {
 	if _, err := s.Get(ctx, lt.tenant, lt.task, up.ID); !errors.Is(err, work.ErrUploadIncomplete) {
 		t.Fatalf("the attachment after the refusal: %v, want it pending", err)
 	}
-	if n, _ := work.NewUsage(d.DB.Tenants).StorageBytes(ctx, lt.tenant); n != 0 {
+	if n, _ := work.NewUsage(d.DB).StorageBytes(ctx, lt.tenant); n != 0 {
 		t.Fatalf("storage bytes = %d after a refused upload, want 0", n)
 	}
 	// Uploaded again with the declared type, it completes.

@@ -92,7 +92,7 @@ func TestAttachmentLifecycle(t *testing.T) {
 	d := dbtest.New(t)
 	bucket, fake := newBucket(t)
 	s := work.NewAttachments(d.DB, bucket, work.AttachmentConfig{})
-	usage := work.NewUsage(d.DB.Tenants)
+	usage := work.NewUsage(d.DB)
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	actor := uuid.New()
 
@@ -304,7 +304,7 @@ func TestAttachmentPlanLimits(t *testing.T) {
 	if _, err := fake.Object(object); !errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("oversized object kept: %v", err)
 	}
-	if bytes, _ := work.NewUsage(d.DB.Tenants).StorageBytes(ctx, free.tenant); bytes != 0 {
+	if bytes, _ := work.NewUsage(d.DB).StorageBytes(ctx, free.tenant); bytes != 0 {
 		t.Fatalf("storage bytes = %d after a refused upload, want 0", bytes)
 	}
 	if l, _ := s.List(ctx, free.tenant, free.task, page.Request{Limit: 5}); len(l.Items) != 1 || l.Items[0].Status != work.AttachmentPending {
@@ -401,7 +401,7 @@ var _ = isolation.Register(isolation.Case[*attachmentsFixture]{
 	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *attachmentsFixture {
 		ctx := context.Background()
 		bucket, fake := newBucket(t)
-		f := &attachmentsFixture{Tenants: isolation.NewTenants(), s: work.NewAttachments(w.DB, bucket, work.AttachmentConfig{}), usage: work.NewUsage(w.DB.Tenants),
+		f := &attachmentsFixture{Tenants: isolation.NewTenants(), s: work.NewAttachments(w.DB, bucket, work.AttachmentConfig{}), usage: work.NewUsage(w.DB),
 			fake: fake, actor: uuid.New()}
 		for _, side := range []isolation.Side{isolation.A, isolation.B} {
 			f.task[side] = newLiveTask(t, d, f.Tenant(side), "free")
@@ -507,7 +507,7 @@ var _ = isolation.Register(isolation.Case[*usageFixture]{
 	Stores: []string{"Usage"},
 	Tables: []string{"tenant.usage_counters"},
 	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *usageFixture {
-		f := &usageFixture{Tenants: isolation.NewTenants(), u: work.NewUsage(w.DB.Tenants)}
+		f := &usageFixture{Tenants: isolation.NewTenants(), u: work.NewUsage(w.DB)}
 		for _, r := range []struct {
 			side  isolation.Side
 			day   string
@@ -570,7 +570,7 @@ func TestStorageUsageIsExactUnderConcurrency(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := work.NewUsage(d.DB.Tenants).StorageBytes(ctx, lt.tenant); err != nil || n != want {
+	if n, err := work.NewUsage(d.DB).StorageBytes(ctx, lt.tenant); err != nil || n != want {
 		t.Fatalf("storage bytes = %d, %v; want %d", n, err, want)
 	}
 }
@@ -580,7 +580,7 @@ func TestUsageGaugeCarriesForward(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	u := work.NewUsage(d.DB.Tenants)
+	u := work.NewUsage(d.DB)
 	tenant, other := uuid.New(), uuid.New()
 	for _, r := range []struct {
 		tenant uuid.UUID

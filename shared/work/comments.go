@@ -55,9 +55,9 @@ type Comments struct {
 	tenants *db.Tenants
 }
 
-// NewComments returns the comment store over the tenant handle.
-func NewComments(tenants *db.Tenants) *Comments {
-	return &Comments{tenants: tenants}
+// NewComments returns the comment store over d's tenant handle.
+func NewComments(d *db.DB) *Comments {
+	return &Comments{tenants: d.Tenants}
 }
 
 // liveTaskProjectSQL returns a live task's project, or no row when the task, or its project, is deleted or

@@ -103,9 +103,9 @@ type Projects struct {
 	tenants *db.Tenants
 }
 
-// NewProjects returns the project store over the tenant handle.
-func NewProjects(tenants *db.Tenants) *Projects {
-	return &Projects{tenants: tenants}
+// NewProjects returns the project store over d's tenant handle.
+func NewProjects(d *db.DB) *Projects {
+	return &Projects{tenants: d.Tenants}
 }
 
 const projectColumns = `id, name, description, status, archived_at, created_by, created_at, updated_at`

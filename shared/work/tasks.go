@@ -93,9 +93,9 @@ type Tasks struct {
 	tenants *db.Tenants
 }
 
-// NewTasks returns the task store over the directory (for assignees' memberships) and the tenant handle.
-func NewTasks(dir *db.Directory, tenants *db.Tenants) *Tasks {
-	return &Tasks{dir: dir, tenants: tenants}
+// NewTasks returns the task store over d's directory (for assignees' memberships) and tenant handles.
+func NewTasks(d *db.DB) *Tasks {
+	return &Tasks{dir: d.Directory, tenants: d.Tenants}
 }
 
 const taskColumns = `t.id, t.project_id, t.title, t.description, t.status, t.priority, t.assignee_id, t.due_date, t.labels,

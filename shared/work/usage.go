@@ -43,9 +43,9 @@ type Usage struct {
 	tenants *db.Tenants
 }
 
-// NewUsage returns the usage reader over the tenant handle.
-func NewUsage(tenants *db.Tenants) *Usage {
-	return &Usage{tenants: tenants}
+// NewUsage returns the usage reader over d's tenant handle.
+func NewUsage(d *db.DB) *Usage {
+	return &Usage{tenants: d.Tenants}
 }
 
 // StorageBytes returns the bytes tenantID holds now in complete attachments.
