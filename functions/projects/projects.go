@@ -16,7 +16,7 @@ func init() { service.Register("projects", New) }
 
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {
-	h := &handler{store: work.NewProjects(env.DB.Tenants), members: work.NewProjectMembers(env.DB), cursors: env.Cursors}
+	h := &handler{store: work.NewProjects(env.DB), members: work.NewProjectMembers(env.DB), cursors: env.Cursors}
 	mux := env.Mux()
 	mux.Handle("POST /v1/projects", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{

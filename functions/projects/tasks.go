@@ -12,7 +12,7 @@ import (
 
 // registerTasks adds a project's task routes (create and list) to mux.
 func registerTasks(env *service.Env, mux *http.ServeMux) {
-	h := &projectTasks{store: work.NewTasks(env.DB.Directory, env.DB.Tenants), cursors: env.Cursors}
+	h := &projectTasks{store: work.NewTasks(env.DB), cursors: env.Cursors}
 	mux.Handle("POST /v1/projects/{id}/tasks", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
 	mux.Handle("GET /v1/projects/{id}/tasks", env.Authenticated(httpx.HandlerFunc(h.list)))
 }

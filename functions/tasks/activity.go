@@ -12,7 +12,7 @@ import (
 // registerActivity adds GET /v1/activity, the organization's trail newest first, filtered by entity_type,
 // entity_id, actor and a since/until time range, cursor-paginated.
 func registerActivity(env *service.Env, mux *http.ServeMux) {
-	trail := work.NewActivityTrail(env.DB.Tenants)
+	trail := work.NewActivityTrail(env.DB)
 	mux.Handle("GET /v1/activity", env.Authenticated(httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p, err := service.Allow(r, access.ReadProjects)
 		if err != nil {

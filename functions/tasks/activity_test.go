@@ -19,7 +19,7 @@ func activityRoutes(t *testing.T) (http.Handler, *servicetest.Fixture, *work.Pro
 	f := servicetest.New(t)
 	mux := f.Env.Mux()
 	registerActivity(f.Env, mux)
-	return f.Env.Handler(mux), f, work.NewProjects(f.Env.DB.Tenants)
+	return f.Env.Handler(mux), f, work.NewProjects(f.Env.DB)
 }
 
 func getActivity(t *testing.T, h http.Handler, bearer, query string, status int) servicetest.Response {

@@ -12,7 +12,7 @@ import (
 
 // registerComments adds the routes of comments on tasks to mux.
 func registerComments(env *service.Env, mux *http.ServeMux) {
-	h := &commentHandler{store: work.NewComments(env.DB.Tenants), cursors: env.Cursors}
+	h := &commentHandler{store: work.NewComments(env.DB), cursors: env.Cursors}
 	mux.Handle("POST /v1/tasks/{id}/comments", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
 		"GET /v1/tasks/{id}/comments": h.list,

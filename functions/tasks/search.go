@@ -12,7 +12,7 @@ import (
 // registerSearch adds GET /v1/search: full-text search over the organization's live projects, tasks and
 // comments, every word matched (the last also as a prefix), best first, cursor-paginated.
 func registerSearch(env *service.Env, mux *http.ServeMux) {
-	search := work.NewSearch(env.DB.Tenants)
+	search := work.NewSearch(env.DB)
 	mux.Handle("GET /v1/search", env.Authenticated(httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p, err := service.Allow(r, access.ReadProjects)
 		if err != nil {

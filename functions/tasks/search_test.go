@@ -27,8 +27,8 @@ func newInsightRoutes(t *testing.T) insightRoutes {
 	mux := f.Env.Mux()
 	registerSearch(f.Env, mux)
 	registerDashboard(f.Env, mux)
-	return insightRoutes{h: f.Env.Handler(mux), f: f, projects: work.NewProjects(f.Env.DB.Tenants),
-		tasks: work.NewTasks(f.Env.DB.Directory, f.Env.DB.Tenants), comments: work.NewComments(f.Env.DB.Tenants)}
+	return insightRoutes{h: f.Env.Handler(mux), f: f, projects: work.NewProjects(f.Env.DB),
+		tasks: work.NewTasks(f.Env.DB), comments: work.NewComments(f.Env.DB)}
 }
 
 func (x insightRoutes) get(t *testing.T, bearer, path string, status int) servicetest.Response {

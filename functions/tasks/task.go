@@ -14,7 +14,7 @@ import (
 // carries a task carries its ETag; writes honour If-Match (a stale tag is 412 precondition_failed) and, without
 // it, apply unconditionally.
 func registerTasks(env *service.Env, mux *http.ServeMux) {
-	h := &taskRoutes{store: work.NewTasks(env.DB.Directory, env.DB.Tenants)}
+	h := &taskRoutes{store: work.NewTasks(env.DB)}
 	for pattern, fn := range map[string]httpx.HandlerFunc{
 		"GET /v1/tasks/{id}":    h.get,
 		"PUT /v1/tasks/{id}":    h.replace,

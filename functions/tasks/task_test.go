@@ -37,7 +37,7 @@ func newTaskFx(t *testing.T) taskFx {
 		x.tenant, x.project, x.ownerID); err != nil {
 		t.Fatal(err)
 	}
-	tk, err := work.NewTasks(f.Env.DB.Directory, f.Env.DB.Tenants).Create(context.Background(), x.tenant, x.ownerID, x.project,
+	tk, err := work.NewTasks(f.Env.DB).Create(context.Background(), x.tenant, x.ownerID, x.project,
 		work.TaskInput{Title: "Fixture task", Labels: []string{"fixture"}})
 	if err != nil {
 		t.Fatal(err)

@@ -65,9 +65,9 @@ type stores struct {
 	dashboards *work.Dashboards
 }
 
-func newStores(dir *db.Directory, tenants *db.Tenants) stores {
-	return stores{tasks: work.NewTasks(dir, tenants), projects: work.NewProjects(tenants), comments: work.NewComments(tenants),
-		search: work.NewSearch(tenants), dashboards: work.NewDashboards(tenants)}
+func newStores(d *db.DB) stores {
+	return stores{tasks: work.NewTasks(d), projects: work.NewProjects(d), comments: work.NewComments(d),
+		search: work.NewSearch(d), dashboards: work.NewDashboards(d)}
 }
 
 // benchCase is one measured operation; it returns how many rows it got back.
@@ -175,7 +175,7 @@ func setup(tb testing.TB) (stores, *fixture) {
 	if env.err != nil {
 		tb.Fatalf("bench setup: %v", env.err)
 	}
-	return newStores(env.app.Directory, env.app.Tenants), env.fx
+	return newStores(env.app), env.fx
 }
 
 func connect(ctx context.Context, ownerURL string) error {
@@ -206,7 +206,7 @@ func connect(ctx context.Context, ownerURL string) error {
 		return fmt.Errorf("application pool: %w", err)
 	}
 	env.url, env.appURL = ownerURL, appURL
-	env.fx, err = findFixture(ctx, env.owner, work.NewTasks(env.app.Directory, env.app.Tenants))
+	env.fx, err = findFixture(ctx, env.owner, work.NewTasks(env.app))
 	return err
 }
 
@@ -473,8 +473,7 @@ func TestPlansUseIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	tenants := db.NewTenants(db.SingleBackend{Pool: pool})
-	traced := newStores(db.NewDirectory(pool, nil), tenants)
+	traced := newStores(&db.DB{Directory: db.NewDirectory(pool, nil), Tenants: db.NewTenants(db.SingleBackend{Pool: pool})})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rec.take()

@@ -358,7 +358,7 @@ func TestSeed(t *testing.T) {
 		Scan(&tenant, &project, &assignee, &label); err != nil {
 		t.Fatal(err)
 	}
-	store := work.NewTasks(d.DB.Directory, d.DB.Tenants)
+	store := work.NewTasks(d.DB)
 	for _, q := range []work.TaskQuery{{}, {AssigneeID: &assignee}, {Labels: []string{label}}} {
 		p, err := store.List(context.Background(), tenant, project, q)
 		if err != nil || len(p.Items) == 0 {
@@ -371,11 +371,11 @@ func TestSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	word := strings.Fields(name)[0]
-	if p, err := work.NewProjects(d.DB.Tenants).List(context.Background(), tenant, work.ProjectQuery{Search: word}); err != nil || len(p.Items) == 0 {
+	if p, err := work.NewProjects(d.DB).List(context.Background(), tenant, work.ProjectQuery{Search: word}); err != nil || len(p.Items) == 0 {
 		t.Errorf("search projects for %q (from %q): %d found, %v", word, name, len(p.Items), err)
 	}
 
-	if p, err := work.NewSearch(d.DB.Tenants).Find(context.Background(), tenant, work.SearchQuery{Text: word}); err != nil || len(p.Items) == 0 {
+	if p, err := work.NewSearch(d.DB).Find(context.Background(), tenant, work.SearchQuery{Text: word}); err != nil || len(p.Items) == 0 {
 		t.Errorf("search for %q: %d found, %v", word, len(p.Items), err)
 	}
 

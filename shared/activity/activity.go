@@ -1,6 +1,7 @@
 // Package activity records the trail of who changed what in a tenant: one row per create, update and delete,
-// written in the transaction of the change. The application role may insert and read the trail, never change
-// or remove it.
+// written in the transaction of the change, together with the outbox events the change raises. Record writes
+// both in one call, so a change cannot have its row without its event or the other way round; the
+// application role may insert and read the trail, never change or remove it.
 package activity
 
 import (
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/coditect/hyperscale/shared/events"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -36,8 +38,39 @@ type Entry struct {
 	Changes map[string]Change
 }
 
-// Record writes e inside tx.
-func Record(ctx context.Context, tx pgx.Tx, e Entry) error {
+// Event is one outbox event a change raises: its type, which must be in the pubsub catalogue, and its payload.
+type Event struct {
+	Type    string
+	Payload any
+}
+
+// Record writes change e's activity row and the events evs it raises to e.TenantID's outbox inside tx, the
+// change's transaction, so the row and the events commit or roll back with the change. A change raises at
+// least one event: Record without one is an error, found by the first test of the change, rather than an
+// event a consumer silently never gets. The few changes without an event of their own call RecordOnly.
+func Record(ctx context.Context, tx pgx.Tx, e Entry, evs ...Event) error {
+	if len(evs) == 0 {
+		return fmt.Errorf("record activity %s %s: no event (a change without one calls RecordOnly)", e.Action, e.EntityType)
+	}
+	if err := record(ctx, tx, e); err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		if _, err := events.Emit(ctx, tx, e.TenantID, ev.Type, ev.Payload); err != nil {
+			return fmt.Errorf("record activity %s %s: %w", e.Action, e.EntityType, err)
+		}
+	}
+	return nil
+}
+
+// RecordOnly writes change e's activity row inside tx and raises no event. It is for the changes whose event
+// comes with a later change (an attachment's attachment.added when its upload completes, not when it is
+// announced) or that the event catalogue has none for; each call says which.
+func RecordOnly(ctx context.Context, tx pgx.Tx, e Entry) error {
+	return record(ctx, tx, e)
+}
+
+func record(ctx context.Context, tx pgx.Tx, e Entry) error {
 	changes := e.Changes
 	if changes == nil {
 		changes = map[string]Change{}

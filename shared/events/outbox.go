@@ -14,7 +14,9 @@ import (
 )
 
 // Emit writes one event of eventType with payload to tenantID's outbox inside tx and returns its id, which
-// becomes the CloudEvent id consumers deduplicate on. eventType must be in the pubsub catalogue.
+// becomes the CloudEvent id consumers deduplicate on. eventType must be in the pubsub catalogue. A change of a
+// tenant's data does not call Emit itself: activity.Record writes its activity row and its events in one call,
+// so neither side can be forgotten.
 func Emit(ctx context.Context, tx pgx.Tx, tenantID uuid.UUID, eventType string, payload any) (uuid.UUID, error) {
 	if _, ok := pubsub.TopicOf(eventType); !ok {
 		return uuid.Nil, fmt.Errorf("emit %s: not in the event catalogue", eventType)

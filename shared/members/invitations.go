@@ -15,6 +15,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
@@ -342,27 +343,22 @@ func (s *Store) Accept(ctx context.Context, in AcceptInput, proven uuid.UUID, no
 				return err
 			}
 		} else {
-			newID, err := uuid.NewV7()
+			f, err := identity.FindOrCreate(ctx, tx, identity.NewIdentity{Email: p.email, Name: in.Name, PasswordHash: p.createIdentityAs, VerifiedAt: &now})
 			if err != nil {
 				return err
 			}
-			// A concurrent sign-up of the same email makes this a conflict; the invitation stays open for a
-			// retry, which then finds the identity and asks for its password.
-			if err := tx.QueryRow(ctx, `INSERT INTO directory.identities (id, email, name, password_hash, email_verified_at)
-				VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (email) DO NOTHING RETURNING id`, newID, p.email, in.Name, p.createIdentityAs, now).Scan(&identityID); err != nil {
-				if errors.Is(err, pgx.ErrNoRows) {
-					return fmt.Errorf("identity %s created concurrently: %w", p.email, db.ErrConflict)
-				}
-				return err
+			if !f.Created {
+				// A concurrent sign-up of the same email makes this a conflict; the invitation stays open for a
+				// retry, which then finds the identity and asks for its password.
+				return fmt.Errorf("identity %s created concurrently: %w", p.email, db.ErrConflict)
 			}
+			identityID = f.ID
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO directory.memberships (tenant_id, identity_id, role, created_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (tenant_id, identity_id) DO NOTHING`, p.tenantID, identityID, p.role, now)
+		added, err := membership.Add(ctx, tx, p.tenantID, identityID, p.role, now)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if !added {
 			return ErrAlreadyMember
 		}
 		if _, err := tx.Exec(ctx, `UPDATE directory.invitations SET accepted_at = $2 WHERE id = $1`, p.id, now); err != nil {

@@ -14,7 +14,6 @@ package members
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -25,9 +24,9 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -289,9 +288,8 @@ func (in *AddInput) Validate() error {
 
 // actorRole returns the actor's current role in tenantID, or ErrForbidden when the actor is not a member.
 func actorRole(ctx context.Context, tx pgx.Tx, tenantID, actorID uuid.UUID) (string, error) {
-	var role string
-	err := tx.QueryRow(ctx, `SELECT role FROM directory.memberships WHERE tenant_id = $1 AND identity_id = $2`, tenantID, actorID).Scan(&role)
-	if errors.Is(err, pgx.ErrNoRows) {
+	role, err := membership.Role(ctx, tx, tenantID, actorID)
+	if err == nil && role == "" {
 		return "", ErrForbidden
 	}
 	return role, err
@@ -313,12 +311,8 @@ func (s *Store) Add(ctx context.Context, tenantID, actorID uuid.UUID, in AddInpu
 	if err := in.Validate(); err != nil {
 		return Member{}, err
 	}
-	newID, err := uuid.NewV7()
-	if err != nil {
-		return Member{}, fmt.Errorf("add member: %w", err)
-	}
 	var m Member
-	err = s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
+	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		role, err := actorRole(ctx, tx, tenantID, actorID)
 		if err != nil {
 			return err
@@ -328,24 +322,18 @@ func (s *Store) Add(ctx context.Context, tenantID, actorID uuid.UUID, in AddInpu
 		}
 		// Identities are global (one per email), so this statement cannot name the tenant; it creates or finds
 		// the person, and the membership below is what ties them to tenantID.
-		id := newID
-		err = tx.QueryRow(ctx, `INSERT INTO directory.identities (id, email, name) VALUES ($1, $2, $3)
-			ON CONFLICT (email) DO NOTHING RETURNING id`, newID, in.Email, in.Name).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = tx.QueryRow(ctx, `SELECT id FROM directory.identities WHERE email = $1`, in.Email).Scan(&id)
-		}
+		f, err := identity.FindOrCreate(ctx, tx, identity.NewIdentity{Email: in.Email, Name: in.Name})
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO directory.memberships (tenant_id, identity_id, role) VALUES ($1, $2, $3)
-			ON CONFLICT (tenant_id, identity_id) DO NOTHING`, tenantID, id, in.Role)
+		added, err := membership.Add(ctx, tx, tenantID, f.ID, in.Role, time.Time{})
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if !added {
 			return ErrAlreadyMember
 		}
-		m, err = getMember(ctx, tx, tenantID, id)
+		m, err = getMember(ctx, tx, tenantID, f.ID)
 		return err
 	})
 	if err != nil {
@@ -538,13 +526,10 @@ func (s *Store) recordErr(ctx context.Context, tenantID uuid.UUID, before func(c
 				return err
 			}
 		}
-		if err := activity.Record(ctx, tx, e); err != nil {
-			return err
-		}
 		if eventType == "" {
-			return nil
+			// A directory change the event catalogue has no event for.
+			return activity.RecordOnly(ctx, tx, e)
 		}
-		_, err := events.Emit(ctx, tx, tenantID, eventType, payload)
-		return err
+		return activity.Record(ctx, tx, e, activity.Event{Type: eventType, Payload: payload})
 	})
 }

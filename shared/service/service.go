@@ -76,8 +76,9 @@ type Env struct {
 	Verifier *token.Verifier
 	// Now is the clock tokens and timestamps are taken from; tests move it.
 	Now func() time.Time
-	// Tenants answers whether an authenticated request's organization is active.
-	Tenants *tenancy.StatusCache
+	// TenantStatus answers whether an authenticated request's organization is active (a cache of the
+	// directory's tenant status; DB.Tenants is the tenant data plane).
+	TenantStatus *tenancy.StatusCache
 	// Sessions answers whether an authenticated request's session is open and its membership unchanged.
 	Sessions *identity.SessionCache
 	// Idempotency stores and replays the answers of creating POSTs sent with an Idempotency-Key.
@@ -119,7 +120,7 @@ func NewEnv(ctx context.Context, cfg Config) (*Env, error) {
 // every function it serves, and tests bring their own database. Cursors are signed with cfg.Cursor.Key, or
 // with a random key when it is empty (tests; NewEnv refuses an empty key outside local development).
 func WithKeys(cfg Config, log *slog.Logger, d *db.DB, keys *token.KeySet) *Env {
-	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now, Tenants: tenancy.NewStatusCache(d.Directory, cfg.TenantStatusTTL),
+	e := &Env{Config: cfg, Log: log, DB: d, Keys: keys, Now: time.Now, TenantStatus: tenancy.NewStatusCache(d.Directory, cfg.TenantStatusTTL),
 		Idempotency: idempotency.New(d.Directory, d.Tenants), MFAPolicy: tenancy.NewMFAPolicy(d.Tenants, cfg.TenantStatusTTL),
 		Cursors: page.RandomCursors()}
 	if key, err := page.ParseKey(cfg.Cursor.Key); err == nil {
@@ -203,7 +204,7 @@ func (e *Env) authenticated(h http.Handler, requireMFA bool) http.Handler {
 		if err := e.checkSession(r.Context(), p, s); err != nil {
 			return err
 		}
-		status, err := e.Tenants.Status(r.Context(), p.TenantID)
+		status, err := e.TenantStatus.Status(r.Context(), p.TenantID)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -294,14 +293,10 @@ func (s *Domains) Add(ctx context.Context, tenantID, actorID uuid.UUID, in Domai
 	}
 	// The directory decided; the organization's trail and event follow in its tenant store.
 	recordInTenant(ctx, s.tenants, s.log, tenantID, pubsub.TypeDomainAdded, func(ctx context.Context, tx pgx.Tx) error {
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "domain", EntityID: d.ID, Action: activity.Created,
 			Changes: map[string]activity.Change{"domain": {New: d.Domain}},
-		}); err != nil {
-			return err
-		}
-		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeDomainAdded, pubsub.DomainAdded{DomainID: d.ID, Domain: d.Domain, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeDomainAdded, Payload: pubsub.DomainAdded{DomainID: d.ID, Domain: d.Domain, ActorID: actorID}})
 	})
 	return d, nil
 }
@@ -348,14 +343,10 @@ func (s *Domains) Remove(ctx context.Context, tenantID, actorID, id uuid.UUID) e
 		return fmt.Errorf("remove domain %s: %w", id, err)
 	}
 	recordInTenant(ctx, s.tenants, s.log, tenantID, pubsub.TypeDomainRemoved, func(ctx context.Context, tx pgx.Tx) error {
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "domain", EntityID: id, Action: activity.Deleted,
 			Changes: map[string]activity.Change{"domain": {Old: name}},
-		}); err != nil {
-			return err
-		}
-		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeDomainRemoved, pubsub.DomainRemoved{DomainID: id, Domain: name, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeDomainRemoved, Payload: pubsub.DomainRemoved{DomainID: id, Domain: name, ActorID: actorID}})
 	})
 	return nil
 }
@@ -409,16 +400,12 @@ func (s *Domains) Verify(ctx context.Context, tenantID, actorID, id uuid.UUID) (
 		return d, nil
 	}
 	recordInTenant(ctx, s.tenants, s.log, tenantID, pubsub.TypeDomainVerified, func(ctx context.Context, tx pgx.Tx) error {
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "domain", EntityID: id, Action: activity.Updated,
 			Changes: map[string]activity.Change{"verified_at": {Old: nil, New: d.VerifiedAt}},
-		}); err != nil {
-			return err
-		}
-		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeDomainVerified, pubsub.DomainVerified{
+		}, activity.Event{Type: pubsub.TypeDomainVerified, Payload: pubsub.DomainVerified{
 			DomainID: id, Domain: d.Domain, VerifiedAt: *d.VerifiedAt, ActorID: actorID,
-		})
-		return err
+		}})
 	})
 	return d, nil
 }

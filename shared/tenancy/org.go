@@ -10,7 +10,6 @@ import (
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -107,16 +106,12 @@ func (s *Organizations) Rename(ctx context.Context, tenantID, actorID uuid.UUID,
 		return t, nil
 	}
 	recordInTenant(ctx, s.tenants, s.log, tenantID, pubsub.TypeTenantUpdated, func(ctx context.Context, tx pgx.Tx) error {
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "tenant", EntityID: tenantID, Action: activity.Updated,
 			Changes: map[string]activity.Change{"name": {Old: oldName, New: t.Name}},
-		}); err != nil {
-			return err
-		}
-		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeTenantUpdated, pubsub.TenantUpdated{
+		}, activity.Event{Type: pubsub.TypeTenantUpdated, Payload: pubsub.TenantUpdated{
 			TenantID: tenantID, Name: t.Name, Changed: []string{"name"}, ActorID: actorID,
-		})
-		return err
+		}})
 	})
 	return t, nil
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/secrets"
 	"github.com/coditect/hyperscale/shared/sso"
@@ -371,15 +370,11 @@ func (s *SettingsStore) replace(ctx context.Context, tenantID, actorID uuid.UUID
 				changed = append(changed, k)
 			}
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "tenant_settings", EntityID: tenantID, Action: activity.Updated, Changes: changes,
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeTenantSettingsUpdated, pubsub.TenantSettingsUpdated{
+		}, activity.Event{Type: pubsub.TypeTenantSettingsUpdated, Payload: pubsub.TenantSettingsUpdated{
 			TenantID: tenantID, Changed: changed, ActorID: actorID,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		return Settings{}, fmt.Errorf("replace settings of tenant %s: %w", tenantID, err)

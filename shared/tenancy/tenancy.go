@@ -17,9 +17,9 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/token"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -163,8 +163,7 @@ func (s *Service) signUp(ctx context.Context, client string, throttled bool, in 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO directory.memberships (tenant_id, identity_id, role) VALUES ($1, $2, $3)`,
-			tenantID, ownerID, access.Owner); err != nil {
+		if _, err := membership.Add(ctx, tx, tenantID, ownerID, access.Owner, time.Time{}); err != nil {
 			return err
 		}
 		if err := s.ids.SignedUp(ctx, tx, owner, now); err != nil {
@@ -183,16 +182,12 @@ func (s *Service) signUp(ctx context.Context, client string, throttled bool, in 
 		return Tenant{}, identity.Session{}, fmt.Errorf("sign up %s: %w", in.Slug, err)
 	}
 	err = s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: sess.Principal.IdentityID, EntityType: "tenant", EntityID: tenantID, Action: activity.Created,
 			Changes: map[string]activity.Change{"name": {New: t.Name}, "slug": {New: t.Slug}},
-		}); err != nil {
-			return err
-		}
-		_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeTenantCreated, pubsub.TenantCreated{
+		}, activity.Event{Type: pubsub.TypeTenantCreated, Payload: pubsub.TenantCreated{
 			TenantID: tenantID, Slug: t.Slug, Name: t.Name, OwnerID: sess.Principal.IdentityID,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "sign-up committed but its tenant.created event was not recorded",
@@ -218,17 +213,12 @@ func (s *Service) owner(ctx context.Context, tx pgx.Tx, o identity.SignUpOwner, 
 		}
 		return o.IdentityID, nil
 	}
-	id, err := uuid.NewV7()
+	f, err := identity.FindOrCreate(ctx, tx, identity.NewIdentity{Email: o.Email, Name: name, PasswordHash: o.Hash})
 	if err != nil {
 		return uuid.Nil, err
 	}
-	err = tx.QueryRow(ctx, `INSERT INTO directory.identities (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (email) DO NOTHING RETURNING id`, id, o.Email, name, o.Hash).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	if !f.Created {
 		return uuid.Nil, identity.ErrInvalidCredentials
 	}
-	if err != nil {
-		return uuid.Nil, err
-	}
-	return id, nil
+	return f.ID, nil
 }

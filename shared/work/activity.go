@@ -131,9 +131,9 @@ type ActivityTrail struct {
 	tenants *db.Tenants
 }
 
-// NewActivityTrail returns the trail reader over the tenant handle.
-func NewActivityTrail(tenants *db.Tenants) *ActivityTrail {
-	return &ActivityTrail{tenants: tenants}
+// NewActivityTrail returns the trail reader over d's tenant handle.
+func NewActivityTrail(d *db.DB) *ActivityTrail {
+	return &ActivityTrail{tenants: d.Tenants}
 }
 
 // listSQL builds the trail query of q: newest first by (created_at, id). Every filter has an index ending in

@@ -31,8 +31,8 @@ func TestActivityTrailFilters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
-	trail := work.NewActivityTrail(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
+	trail := work.NewActivityTrail(d.DB)
 	tenant, ann, ben := uuid.New(), uuid.New(), uuid.New()
 
 	p1, err := s.Create(ctx, tenant, ann, work.ProjectInput{Name: "one"})
@@ -172,8 +172,8 @@ func TestActivityPaginatesEveryRowOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
-	trail := work.NewActivityTrail(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
+	trail := work.NewActivityTrail(d.DB)
 	tenant, actor := uuid.New(), uuid.New()
 	for i := 0; i < 23; i++ {
 		if _, err := s.Create(ctx, tenant, actor, work.ProjectInput{Name: "p"}); err != nil {
@@ -226,7 +226,7 @@ func TestActivityPaginatesEveryRowOnce(t *testing.T) {
 func BenchmarkActivityList(b *testing.B) {
 	ctx := context.Background()
 	d := dbtest.New(b)
-	trail := work.NewActivityTrail(d.DB.Tenants)
+	trail := work.NewActivityTrail(d.DB)
 	tenant, actor, entity := uuid.New(), uuid.New(), uuid.New()
 	// Owner-side bulk insert: one entity with 500 rows, ten actors, a row a minute back in time.
 	if _, err := d.Owner.Exec(ctx, `INSERT INTO tenant.activity (tenant_id, id, actor_id, entity_type, entity_id, action, created_at)

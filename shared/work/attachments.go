@@ -13,7 +13,6 @@ import (
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/storage"
@@ -267,7 +266,9 @@ func (s *Attachments) Create(ctx context.Context, tenantID, actorID, taskID uuid
 		if err != nil {
 			return err
 		}
-		return activity.Record(ctx, tx, activity.Entry{
+		// No event yet: attachment.added is raised when the upload completes (Complete), as consumers only
+		// care about files that exist.
+		return activity.RecordOnly(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "attachment", EntityID: id, Action: activity.Created,
 			Changes: map[string]activity.Change{
 				"task_id": {New: taskID}, "filename": {New: a.Filename}, "content_type": {New: a.ContentType},
@@ -363,16 +364,12 @@ func (s *Attachments) Complete(ctx context.Context, tenantID, actorID, taskID, i
 		if old.ContentType != a.ContentType {
 			changes["content_type"] = activity.Change{Old: old.ContentType, New: a.ContentType}
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "attachment", EntityID: id, Action: activity.Updated, Changes: changes,
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeAttachmentAdded, pubsub.AttachmentAdded{
+		}, activity.Event{Type: pubsub.TypeAttachmentAdded, Payload: pubsub.AttachmentAdded{
 			AttachmentID: id, TaskID: taskID, ProjectID: projectID, Filename: a.Filename, ContentType: a.ContentType,
 			Size: a.Size, ActorID: actorID,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		return Attachment{}, fmt.Errorf("complete attachment %s: %w", id, err)
@@ -458,12 +455,9 @@ func (s *Attachments) Delete(ctx context.Context, tenantID, actorID uuid.UUID, m
 		}
 		if err := activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "attachment", EntityID: id, Action: activity.Deleted,
-		}); err != nil {
-			return err
-		}
-		if _, err := events.Emit(ctx, tx, tenantID, pubsub.TypeAttachmentDeleted, pubsub.AttachmentDeleted{
+		}, activity.Event{Type: pubsub.TypeAttachmentDeleted, Payload: pubsub.AttachmentDeleted{
 			AttachmentID: id, TaskID: taskID, ProjectID: projectID, Size: freed, ActorID: actorID,
-		}); err != nil {
+		}}); err != nil {
 			return err
 		}
 		return s.objects.Delete(ctx, a.object)

@@ -10,7 +10,6 @@ import (
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
@@ -56,9 +55,9 @@ type Comments struct {
 	tenants *db.Tenants
 }
 
-// NewComments returns the comment store over the tenant handle.
-func NewComments(tenants *db.Tenants) *Comments {
-	return &Comments{tenants: tenants}
+// NewComments returns the comment store over d's tenant handle.
+func NewComments(d *db.DB) *Comments {
+	return &Comments{tenants: d.Tenants}
 }
 
 // liveTaskProjectSQL returns a live task's project, or no row when the task, or its project, is deleted or
@@ -114,16 +113,12 @@ func (s *Comments) Create(ctx context.Context, tenantID, actorID, taskID uuid.UU
 		if err := writeSearchTerms(ctx, tx, nil, tenantID, searchKindComment, id, searchText{}, searchText{body: c.Body}); err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Created,
 			Changes: map[string]activity.Change{"task_id": {New: taskID}, "body": {New: c.Body}},
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeCommentCreated, pubsub.CommentCreated{
+		}, activity.Event{Type: pubsub.TypeCommentCreated, Payload: pubsub.CommentCreated{
 			CommentID: id, TaskID: taskID, ProjectID: projectID, AuthorID: actorID, CreatedAt: c.CreatedAt,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		return Comment{}, fmt.Errorf("create comment on task %s: %w", taskID, err)
@@ -197,16 +192,12 @@ func (s *Comments) Update(ctx context.Context, tenantID, actorID uuid.UUID, mode
 		if err := writeSearchTerms(ctx, tx, nil, tenantID, searchKindComment, id, searchText{body: old.Body}, searchText{body: c.Body}); err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Updated,
 			Changes: map[string]activity.Change{"body": {Old: old.Body, New: c.Body}},
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeCommentUpdated, pubsub.CommentUpdated{
+		}, activity.Event{Type: pubsub.TypeCommentUpdated, Payload: pubsub.CommentUpdated{
 			CommentID: id, TaskID: c.TaskID, ProjectID: projectID, ActorID: actorID,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		return Comment{}, fmt.Errorf("update comment %s: %w", id, err)
@@ -233,15 +224,11 @@ func (s *Comments) Delete(ctx context.Context, tenantID, actorID uuid.UUID, mode
 		if err := writeSearchTerms(ctx, tx, nil, tenantID, searchKindComment, id, searchText{body: old.Body}, searchText{}); err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Deleted,
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeCommentDeleted, pubsub.CommentDeleted{
+		}, activity.Event{Type: pubsub.TypeCommentDeleted, Payload: pubsub.CommentDeleted{
 			CommentID: id, TaskID: old.TaskID, ProjectID: projectID, ActorID: actorID,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		return fmt.Errorf("delete comment %s: %w", id, err)

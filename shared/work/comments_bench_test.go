@@ -47,7 +47,7 @@ func benchTaskChildren(b *testing.B, n int) (*dbtest.Database, liveTask, []uuid.
 
 func BenchmarkCommentsList(b *testing.B) {
 	d, lt, ids, _ := benchTaskChildren(b, 2000)
-	s := work.NewComments(d.DB.Tenants)
+	s := work.NewComments(d.DB)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
@@ -97,7 +97,7 @@ func BenchmarkAttachmentsList(b *testing.B) {
 // BenchmarkCommentsCreate includes the task check, the activity row and the outbox event of the transaction.
 func BenchmarkCommentsCreate(b *testing.B) {
 	d, lt, _, _ := benchTaskChildren(b, 10)
-	s := work.NewComments(d.DB.Tenants)
+	s := work.NewComments(d.DB)
 	ctx := context.Background()
 	actor := uuid.New()
 	b.ReportAllocs()

@@ -88,7 +88,7 @@ func TestCommentLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewComments(d.DB.Tenants)
+	s := work.NewComments(d.DB)
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	author, other, admin := uuid.New(), uuid.New(), uuid.New()
 
@@ -157,7 +157,7 @@ func TestCommentLifecycle(t *testing.T) {
 func TestCommentValidation(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
-	s := work.NewComments(d.DB.Tenants)
+	s := work.NewComments(d.DB)
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	c, err := s.Create(context.Background(), lt.tenant, uuid.New(), lt.task, work.CommentInput{Body: "ok"})
 	if err != nil {
@@ -208,7 +208,7 @@ func TestCommentsFollowTheirTask(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewComments(d.DB.Tenants)
+	s := work.NewComments(d.DB)
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	author := uuid.New()
 	c, err := s.Create(ctx, lt.tenant, author, lt.task, work.CommentInput{Body: "hello"})
@@ -260,7 +260,7 @@ var _ = isolation.Register(isolation.Case[*commentsFixture]{
 	Stores: []string{"Comments"},
 	Tables: []string{"tenant.comments"},
 	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *commentsFixture {
-		f := &commentsFixture{Tenants: isolation.NewTenants(), s: work.NewComments(w.DB.Tenants), author: uuid.New()}
+		f := &commentsFixture{Tenants: isolation.NewTenants(), s: work.NewComments(w.DB), author: uuid.New()}
 		for _, side := range []isolation.Side{isolation.A, isolation.B} {
 			f.task[side] = newLiveTask(t, d, f.Tenant(side), "free")
 		}
@@ -305,7 +305,7 @@ func TestCommentsPaginateEveryRowOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewComments(d.DB.Tenants)
+	s := work.NewComments(d.DB)
 	lt := newLiveTask(t, d, uuid.New(), "free")
 	var order []uuid.UUID
 	for i := 0; i < 12; i++ {

@@ -62,9 +62,9 @@ type Dashboards struct {
 	tenants *db.Tenants
 }
 
-// NewDashboards returns the dashboard reader over the tenant handle.
-func NewDashboards(tenants *db.Tenants) *Dashboards {
-	return &Dashboards{tenants: tenants}
+// NewDashboards returns the dashboard reader over d's tenant handle.
+func NewDashboards(d *db.DB) *Dashboards {
+	return &Dashboards{tenants: d.Tenants}
 }
 
 // deletedProjectsSQL is the set every figure leaves out, read from the small projects_deleted index.

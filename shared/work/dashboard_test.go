@@ -61,7 +61,7 @@ func newDashboardFixtureIn(t *testing.T, d *dbtest.Database) dashboardFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := newSearchFixtureBareIn(t, d)
-	x := dashboardFixture{f: f, dash: work.NewDashboards(f.d.DB.Tenants)}
+	x := dashboardFixture{f: f, dash: work.NewDashboards(f.d.DB)}
 	o := f.org
 	project := func(name, status string, archived bool) work.Project {
 		t.Helper()
@@ -310,7 +310,7 @@ var _ = isolation.Register(isolation.Case[*dashboardIsolation]{
 	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *dashboardIsolation {
 		x := newDashboardFixtureIn(t, d)
 		other := newTaskOrg(t, d)
-		return &dashboardIsolation{Tenants: isolation.Tenants{x.f.org.tenant, other.tenant}, x: x, other: other, dash: work.NewDashboards(w.DB.Tenants)}
+		return &dashboardIsolation{Tenants: isolation.Tenants{x.f.org.tenant, other.tenant}, x: x, other: other, dash: work.NewDashboards(w.DB)}
 	},
 	Ops: []isolation.Op[*dashboardIsolation]{
 		// Run returns how many figures of A's the dashboard shows: as B it must show exactly B's one project; A's

@@ -12,7 +12,7 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
+	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -46,9 +46,13 @@ func ProjectAccess(ctx context.Context, tx pgx.Tx, tenantID, projectID, identity
 // when they are not a member.
 func OrganizationRole(ctx context.Context, dir *db.Directory, tenantID, identityID uuid.UUID) (string, error) {
 	var role string
-	err := dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT role FROM directory.memberships WHERE tenant_id = $1 AND identity_id = $2`, tenantID, identityID).Scan(&role)
+	err := dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		role, err = membership.Role(ctx, tx, tenantID, identityID)
+		return err
 	})
+	if err == nil && role == "" {
+		err = db.ErrNotFound
+	}
 	if err != nil {
 		return "", fmt.Errorf("organization role of %s: %w", identityID, err)
 	}
@@ -223,15 +227,10 @@ func (s *ProjectMembers) Add(ctx context.Context, tenantID, actorID uuid.UUID, a
 		if err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: projectID, Action: ActionMemberAdded,
 			Changes: map[string]activity.Change{"identity_id": {New: identityID}, "role": {New: in.Role}},
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectMemberAdded,
-			pubsub.ProjectMemberAdded{ProjectID: projectID, IdentityID: identityID, Role: in.Role, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeProjectMemberAdded, Payload: pubsub.ProjectMemberAdded{ProjectID: projectID, IdentityID: identityID, Role: in.Role, ActorID: actorID}})
 	})
 	if err != nil {
 		return ProjectMember{}, fmt.Errorf("add member to project %s: %w", projectID, err)
@@ -303,15 +302,10 @@ func (s *ProjectMembers) SetRole(ctx context.Context, tenantID, actorID uuid.UUI
 			return err
 		}
 		m.Role = in.Role
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: projectID, Action: ActionMemberRoleChanged,
 			Changes: map[string]activity.Change{"identity_id": {Old: identityID, New: identityID}, "role": {Old: old, New: in.Role}},
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectMemberRoleChanged,
-			pubsub.ProjectMemberRoleChanged{ProjectID: projectID, IdentityID: identityID, OldRole: old, NewRole: in.Role, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeProjectMemberRoleChanged, Payload: pubsub.ProjectMemberRoleChanged{ProjectID: projectID, IdentityID: identityID, OldRole: old, NewRole: in.Role, ActorID: actorID}})
 	})
 	if err != nil {
 		return ProjectMember{}, fmt.Errorf("change role of %s in project %s: %w", identityID, projectID, err)
@@ -350,15 +344,10 @@ func (s *ProjectMembers) Remove(ctx context.Context, tenantID, actorID uuid.UUID
 			tenantID, projectID, identityID); err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: projectID, Action: ActionMemberRemoved,
 			Changes: map[string]activity.Change{"identity_id": {Old: identityID}, "role": {Old: m.Role}},
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectMemberRemoved,
-			pubsub.ProjectMemberRemoved{ProjectID: projectID, IdentityID: identityID, Role: m.Role, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeProjectMemberRemoved, Payload: pubsub.ProjectMemberRemoved{ProjectID: projectID, IdentityID: identityID, Role: m.Role, ActorID: actorID}})
 	})
 	if err != nil {
 		return fmt.Errorf("remove %s from project %s: %w", identityID, projectID, err)

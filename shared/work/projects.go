@@ -16,7 +16,6 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -104,9 +103,9 @@ type Projects struct {
 	tenants *db.Tenants
 }
 
-// NewProjects returns the project store over the tenant handle.
-func NewProjects(tenants *db.Tenants) *Projects {
-	return &Projects{tenants: tenants}
+// NewProjects returns the project store over d's tenant handle.
+func NewProjects(d *db.DB) *Projects {
+	return &Projects{tenants: d.Tenants}
 }
 
 const projectColumns = `id, name, description, status, archived_at, created_by, created_at, updated_at`
@@ -158,13 +157,9 @@ func (s *Projects) Create(ctx context.Context, tenantID, actorID uuid.UUID, in P
 		if p.Archived {
 			changes["archived"] = activity.Change{New: true}
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: id, Action: activity.Created, Changes: changes,
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectCreated, pubsub.ProjectCreated{ProjectID: id, Name: p.Name, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeProjectCreated, Payload: pubsub.ProjectCreated{ProjectID: id, Name: p.Name, ActorID: actorID}})
 	})
 	if err != nil {
 		return Project{}, fmt.Errorf("create project: %w", err)
@@ -240,19 +235,15 @@ func (s *Projects) Update(ctx context.Context, tenantID, actorID, id uuid.UUID, 
 			searchText{title: old.Name, body: old.Description}, searchText{title: p.Name, body: p.Description}); err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
-			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: id, Action: activity.Updated, Changes: changes,
-		}); err != nil {
-			return err
-		}
 		changed := make([]string, 0, len(changes))
 		for _, f := range []string{"name", "description", "status", "archived"} {
 			if _, ok := changes[f]; ok {
 				changed = append(changed, f)
 			}
 		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectUpdated, pubsub.ProjectUpdated{ProjectID: id, Changed: changed, ActorID: actorID})
-		return err
+		return activity.Record(ctx, tx, activity.Entry{
+			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: id, Action: activity.Updated, Changes: changes,
+		}, activity.Event{Type: pubsub.TypeProjectUpdated, Payload: pubsub.ProjectUpdated{ProjectID: id, Changed: changed, ActorID: actorID}})
 	})
 	if err != nil {
 		return Project{}, fmt.Errorf("update project %s: %w", id, err)
@@ -309,13 +300,9 @@ func (s *Projects) Delete(ctx context.Context, tenantID, actorID uuid.UUID, acto
 			WHERE tenant_id = $1 AND id = $2 RETURNING deleted_at`, tenantID, id).Scan(&deletedAt); err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: id, Action: activity.Deleted,
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectDeleted, pubsub.ProjectDeleted{ProjectID: id, DeletedAt: deletedAt, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeProjectDeleted, Payload: pubsub.ProjectDeleted{ProjectID: id, DeletedAt: deletedAt, ActorID: actorID}})
 	})
 	if err != nil {
 		return fmt.Errorf("delete project %s: %w", id, err)
@@ -356,14 +343,10 @@ func (s *Projects) Restore(ctx context.Context, tenantID, actorID uuid.UUID, act
 		if err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "project", EntityID: id, Action: ActionRestored,
 			Changes: map[string]activity.Change{"deleted_at": {Old: *l.deletedAt, New: nil}},
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeProjectRestored, pubsub.ProjectRestored{ProjectID: id, DeletedAt: *l.deletedAt, ActorID: actorID})
-		return err
+		}, activity.Event{Type: pubsub.TypeProjectRestored, Payload: pubsub.ProjectRestored{ProjectID: id, DeletedAt: *l.deletedAt, ActorID: actorID}})
 	})
 	if err != nil {
 		return Project{}, fmt.Errorf("restore project %s: %w", id, err)

@@ -18,7 +18,7 @@ func benchProjects(b *testing.B, n int) (*work.Projects, uuid.UUID, []uuid.UUID)
 	b.Helper()
 	ctx := context.Background()
 	d := dbtest.New(b)
-	s := work.NewProjects(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
 	seed := func(tenant uuid.UUID, count int) []uuid.UUID {
 		// Owner-side bulk insert: seeding is not what is measured.
 		ids := make([]uuid.UUID, count)
@@ -151,7 +151,7 @@ func BenchmarkProjectsCreate(b *testing.B) {
 func BenchmarkProjectMembersList(b *testing.B) {
 	ctx := context.Background()
 	d := dbtest.New(b)
-	s := work.NewProjects(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
 	tenant, owner := uuid.New(), uuid.New()
 	p, err := s.Create(ctx, tenant, owner, work.ProjectInput{Name: "big team"})
 	if err != nil {

@@ -83,7 +83,7 @@ func TestProjectLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
 	tenant, actor := uuid.New(), uuid.New()
 
 	p, err := s.Create(ctx, tenant, actor, work.ProjectInput{Name: "  Apollo  ", Description: "moon"})
@@ -147,7 +147,7 @@ func TestProjectStatusAndArchive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
 	tenant, actor := uuid.New(), uuid.New()
 
 	p, err := s.Create(ctx, tenant, actor, work.ProjectInput{Name: "held", Status: ptr(work.ProjectOnHold)})
@@ -218,7 +218,7 @@ func TestProjectSearchAndMemberFilter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
 	m := work.NewProjectMembers(d.DB)
 	tenant := uuid.New()
 	owner := orgMember(t, d, tenant, "owner")
@@ -275,7 +275,7 @@ func TestProjectSearchAndMemberFilter(t *testing.T) {
 func TestProjectValidation(t *testing.T) {
 	t.Parallel()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
 	tests := []struct {
 		name   string
 		in     work.ProjectInput
@@ -374,8 +374,8 @@ var _ = isolation.Register(isolation.Case[*projectsFixture]{
 	Tables: []string{"tenant.projects", "tenant.project_members", "tenant.project_name_suffixes", "tenant.activity"},
 	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *projectsFixture {
 		ctx := context.Background()
-		f := &projectsFixture{Tenants: isolation.NewTenants(), s: work.NewProjects(w.DB.Tenants), m: work.NewProjectMembers(w.DB), tenants: w.DB.Tenants,
-			trail: work.NewActivityTrail(w.DB.Tenants)}
+		f := &projectsFixture{Tenants: isolation.NewTenants(), s: work.NewProjects(w.DB), m: work.NewProjectMembers(w.DB), tenants: w.DB.Tenants,
+			trail: work.NewActivityTrail(w.DB)}
 		for _, side := range []isolation.Side{isolation.A, isolation.B} {
 			f.owner[side] = orgMember(t, d, f.Tenant(side), "owner")
 			f.member[side] = orgMember(t, d, f.Tenant(side), "member")
@@ -554,7 +554,7 @@ func TestListPaginatesEveryRowOnce(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			d := dbtest.New(t)
-			s := work.NewProjects(d.DB.Tenants)
+			s := work.NewProjects(d.DB)
 			tenant, actor := uuid.New(), uuid.New()
 			names := []string{"alpha", "Beta", "beta", "gamma", "Delta", "epsilon"}
 			want := map[uuid.UUID]bool{}
@@ -616,7 +616,7 @@ func TestProjectRestore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
 	m := work.NewProjectMembers(d.DB)
 	tenant := uuid.New()
 	owner := orgMember(t, d, tenant, "member")
@@ -686,7 +686,7 @@ func TestProjectMembers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
 	m := work.NewProjectMembers(d.DB)
 	tenant := uuid.New()
 	creator := orgMember(t, d, tenant, "member")
@@ -804,7 +804,7 @@ func TestProjectAccess(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewProjects(d.DB.Tenants)
+	s := work.NewProjects(d.DB)
 	m := work.NewProjectMembers(d.DB)
 	tenant := uuid.New()
 	creator := orgMember(t, d, tenant, "member")

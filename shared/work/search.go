@@ -227,9 +227,9 @@ type Search struct {
 	tenants *db.Tenants
 }
 
-// NewSearch returns the search over the tenant handle.
-func NewSearch(tenants *db.Tenants) *Search {
-	return &Search{tenants: tenants}
+// NewSearch returns the search over d's tenant handle.
+func NewSearch(d *db.DB) *Search {
+	return &Search{tenants: d.Tenants}
 }
 
 // wordsSQL reads, in one round trip, the words of a search: the lexemes of the query by to_tsvector('english',

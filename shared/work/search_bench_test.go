@@ -208,7 +208,7 @@ func medianOf(b *testing.B, fn func()) {
 //	go test ./shared/work -run '^$' -bench 'Search$' -benchtime 200x
 func BenchmarkSearch(b *testing.B) {
 	s := seedWork(b, 100_000, 2000)
-	search := work.NewSearch(s.d.DB.Tenants)
+	search := work.NewSearch(s.d.DB)
 	ctx := context.Background()
 	for _, c := range benchSearches {
 		b.Run(c.name, func(b *testing.B) {
@@ -227,7 +227,7 @@ func BenchmarkSearch(b *testing.B) {
 //	go test ./shared/work -run '^$' -bench 'Dashboard$' -benchtime 200x
 func BenchmarkDashboard(b *testing.B) {
 	s := seedWork(b, 100_000, 2000)
-	dash := work.NewDashboards(s.d.DB.Tenants)
+	dash := work.NewDashboards(s.d.DB)
 	ctx := context.Background()
 	medianOf(b, func() {
 		if _, err := dash.Get(ctx, s.tenant, s.now); err != nil {

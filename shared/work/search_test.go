@@ -45,8 +45,8 @@ func newSearchFixture(t *testing.T) searchFixture {
 // newSearchFixtureIn writes the search fixture into d, as a new organization.
 func newSearchFixtureIn(t *testing.T, d *dbtest.Database) searchFixture {
 	t.Helper()
-	f := searchFixture{d: d, org: newTaskOrg(t, d), search: work.NewSearch(d.DB.Tenants), projects: work.NewProjects(d.DB.Tenants),
-		tasks: work.NewTasks(d.DB.Directory, d.DB.Tenants), comments: work.NewComments(d.DB.Tenants)}
+	f := searchFixture{d: d, org: newTaskOrg(t, d), search: work.NewSearch(d.DB), projects: work.NewProjects(d.DB),
+		tasks: work.NewTasks(d.DB), comments: work.NewComments(d.DB)}
 	ctx := context.Background()
 	var err error
 	must := func(err error) {
@@ -354,7 +354,7 @@ var _ = isolation.Register(isolation.Case[*searchIsolation]{
 		if _, err := f.projects.Create(context.Background(), other.tenant, other.owner, work.ProjectInput{Name: "B's own invoices"}); err != nil {
 			t.Fatal(err)
 		}
-		return &searchIsolation{Tenants: isolation.Tenants{f.org.tenant, other.tenant}, f: f, search: work.NewSearch(w.DB.Tenants)}
+		return &searchIsolation{Tenants: isolation.Tenants{f.org.tenant, other.tenant}, f: f, search: work.NewSearch(w.DB)}
 	},
 	Ops: searchOps(),
 	Check: func(t *testing.T, d *dbtest.Database, x *searchIsolation) {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,8 +13,8 @@ import (
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/fault"
+	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -94,9 +93,9 @@ type Tasks struct {
 	tenants *db.Tenants
 }
 
-// NewTasks returns the task store over the directory (for assignees' memberships) and the tenant handle.
-func NewTasks(dir *db.Directory, tenants *db.Tenants) *Tasks {
-	return &Tasks{dir: dir, tenants: tenants}
+// NewTasks returns the task store over d's directory (for assignees' memberships) and tenant handles.
+func NewTasks(d *db.DB) *Tasks {
+	return &Tasks{dir: d.Directory, tenants: d.Tenants}
 }
 
 const taskColumns = `t.id, t.project_id, t.title, t.description, t.status, t.priority, t.assignee_id, t.due_date, t.labels,
@@ -142,12 +141,8 @@ const selectLiveTask = `SELECT ` + taskColumns + ` FROM tenant.tasks t
 // memberRole returns identityID's role in tenantID's organization, or "" when it is not a member.
 func (s *Tasks) memberRole(ctx context.Context, tenantID, identityID uuid.UUID) (string, error) {
 	var role string
-	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT role FROM directory.memberships WHERE tenant_id = $1 AND identity_id = $2`,
-			tenantID, identityID).Scan(&role)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
+	err := s.dir.ForTenant(ctx, tenantID, func(tx pgx.Tx) (err error) {
+		role, err = membership.Role(ctx, tx, tenantID, identityID)
 		return err
 	})
 	if err != nil {
@@ -231,23 +226,18 @@ func (s *Tasks) Create(ctx context.Context, tenantID, actorID, projectID uuid.UU
 		for f, val := range v.api() {
 			initial[f] = activity.Change{New: val}
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
-			TenantID: tenantID, ActorID: actorID, EntityType: "task", EntityID: id, Action: activity.Created, Changes: initial,
-		}); err != nil {
-			return err
-		}
-		if _, err := events.Emit(ctx, tx, tenantID, pubsub.TypeTaskCreated, pubsub.TaskCreated{
+		evs := []activity.Event{{Type: pubsub.TypeTaskCreated, Payload: pubsub.TaskCreated{
 			TaskID: id, ProjectID: projectID, Title: t.Title, Status: t.Status, Priority: t.Priority, AssigneeID: t.AssigneeID,
 			DueDate: t.DueDate, ActorID: actorID,
-		}); err != nil {
-			return err
-		}
+		}}}
 		if t.AssigneeID != nil {
-			_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeTaskAssigned, pubsub.TaskAssigned{
+			evs = append(evs, activity.Event{Type: pubsub.TypeTaskAssigned, Payload: pubsub.TaskAssigned{
 				TaskID: id, ProjectID: projectID, Title: t.Title, AssigneeID: *t.AssigneeID, ActorID: actorID,
-			})
+			}})
 		}
-		return err
+		return activity.Record(ctx, tx, activity.Entry{
+			TenantID: tenantID, ActorID: actorID, EntityType: "task", EntityID: id, Action: activity.Created, Changes: initial,
+		}, evs...)
 	})
 	if err != nil {
 		return Task{}, fmt.Errorf("create task: %w", err)
@@ -367,12 +357,9 @@ func (s *Tasks) Patch(ctx context.Context, tenantID, actorID, id uuid.UUID, p Ta
 		if err := syncTaskDerived(ctx, tx, tenantID, cur.ProjectID, id, &cur, &t); err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "task", EntityID: id, Action: activity.Updated, Changes: changes,
-		}); err != nil {
-			return err
-		}
-		return emitTaskChanges(ctx, tx, tenantID, actorID, t, old, changes)
+		}, taskChangeEvents(actorID, t, old, changes)...)
 	})
 	if err != nil {
 		return Task{}, fmt.Errorf("update task %s: %w", id, err)
@@ -380,9 +367,10 @@ func (s *Tasks) Patch(ctx context.Context, tenantID, actorID, id uuid.UUID, p Ta
 	return t, nil
 }
 
-// emitTaskChanges raises the events of one update: task.status_changed for a new status, task.assigned for a
-// new assignee, and task.updated listing every other changed field (a cleared assignee among them).
-func emitTaskChanges(ctx context.Context, tx pgx.Tx, tenantID, actorID uuid.UUID, t Task, old taskValues, changes map[string]activity.Change) error {
+// taskChangeEvents returns the events of one update: task.status_changed for a new status, task.assigned for
+// a new assignee, and task.updated listing every other changed field (a cleared assignee among them).
+func taskChangeEvents(actorID uuid.UUID, t Task, old taskValues, changes map[string]activity.Change) []activity.Event {
+	var evs []activity.Event
 	var others []string
 	for _, f := range taskFields {
 		if _, ok := changes[f]; !ok {
@@ -390,26 +378,21 @@ func emitTaskChanges(ctx context.Context, tx pgx.Tx, tenantID, actorID uuid.UUID
 		}
 		switch {
 		case f == "status":
-			if _, err := events.Emit(ctx, tx, tenantID, pubsub.TypeTaskStatusChanged, pubsub.TaskStatusChanged{
+			evs = append(evs, activity.Event{Type: pubsub.TypeTaskStatusChanged, Payload: pubsub.TaskStatusChanged{
 				TaskID: t.ID, ProjectID: t.ProjectID, OldStatus: old.status, NewStatus: t.Status, ActorID: actorID,
-			}); err != nil {
-				return err
-			}
+			}})
 		case f == "assignee_id" && t.AssigneeID != nil:
-			if _, err := events.Emit(ctx, tx, tenantID, pubsub.TypeTaskAssigned, pubsub.TaskAssigned{
+			evs = append(evs, activity.Event{Type: pubsub.TypeTaskAssigned, Payload: pubsub.TaskAssigned{
 				TaskID: t.ID, ProjectID: t.ProjectID, Title: t.Title, AssigneeID: *t.AssigneeID, PreviousAssigneeID: old.assignee, ActorID: actorID,
-			}); err != nil {
-				return err
-			}
+			}})
 		default:
 			others = append(others, f)
 		}
 	}
-	if len(others) == 0 {
-		return nil
+	if len(others) > 0 {
+		evs = append(evs, activity.Event{Type: pubsub.TypeTaskUpdated, Payload: pubsub.TaskUpdated{TaskID: t.ID, ProjectID: t.ProjectID, Changed: others, ActorID: actorID}})
 	}
-	_, err := events.Emit(ctx, tx, tenantID, pubsub.TypeTaskUpdated, pubsub.TaskUpdated{TaskID: t.ID, ProjectID: t.ProjectID, Changed: others, ActorID: actorID})
-	return err
+	return evs
 }
 
 // Delete soft-deletes a live task when cond holds; a stale cond is ErrTaskChanged.
@@ -431,15 +414,11 @@ func (s *Tasks) Delete(ctx context.Context, tenantID, actorID, id uuid.UUID, con
 		if err := syncTaskDerived(ctx, tx, tenantID, cur.ProjectID, id, &cur, nil); err != nil {
 			return err
 		}
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "task", EntityID: id, Action: activity.Deleted,
-		}); err != nil {
-			return err
-		}
-		_, err = events.Emit(ctx, tx, tenantID, pubsub.TypeTaskDeleted, pubsub.TaskDeleted{
+		}, activity.Event{Type: pubsub.TypeTaskDeleted, Payload: pubsub.TaskDeleted{
 			TaskID: id, ProjectID: cur.ProjectID, DeletedAt: deletedAt, ActorID: actorID,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		return fmt.Errorf("delete task %s: %w", id, err)

@@ -71,7 +71,7 @@ func seedTasks(tb testing.TB, n, others int) taskSeed {
 	for range others {
 		seedTaskProject(tb, d, uuid.New(), 50, assignees[:3])
 	}
-	s := taskSeed{d: d, store: work.NewTasks(d.DB.Directory, d.DB.Tenants), tenant: uuid.New(), assignee: assignees[3]}
+	s := taskSeed{d: d, store: work.NewTasks(d.DB), tenant: uuid.New(), assignee: assignees[3]}
 	s.project, s.ids = seedTaskProject(tb, d, s.tenant, n, assignees)
 	// VACUUM as well as ANALYZE: a table that has settled has its visibility map set, so index-only scans
 	// skip the heap as they would in production.

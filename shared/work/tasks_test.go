@@ -86,7 +86,7 @@ func TestTaskLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewTasks(d.DB.Directory, d.DB.Tenants)
+	s := work.NewTasks(d.DB)
 	o := newTaskOrg(t, d)
 
 	plain, err := s.Create(ctx, o.tenant, o.member, o.project, work.TaskInput{Title: "  Write the spec  "})
@@ -206,7 +206,7 @@ func TestTaskEvents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewTasks(d.DB.Directory, d.DB.Tenants)
+	s := work.NewTasks(d.DB)
 	o := newTaskOrg(t, d)
 	tk, err := s.Create(ctx, o.tenant, o.owner, o.project, work.TaskInput{Title: "t", AssigneeID: str(o.member.String())})
 	if err != nil {
@@ -268,7 +268,7 @@ func TestTaskValidation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewTasks(d.DB.Directory, d.DB.Tenants)
+	s := work.NewTasks(d.DB)
 	o := newTaskOrg(t, d)
 	tk, err := s.Create(ctx, o.tenant, o.owner, o.project, work.TaskInput{Title: "valid"})
 	if err != nil {
@@ -345,7 +345,7 @@ func TestTaskAssignment(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewTasks(d.DB.Directory, d.DB.Tenants)
+	s := work.NewTasks(d.DB)
 	o := newTaskOrg(t, d)
 	for _, who := range []uuid.UUID{o.owner, o.admin, o.member} {
 		tk, err := s.Create(ctx, o.tenant, o.owner, o.project, work.TaskInput{Title: "t", AssigneeID: str(who.String())})
@@ -373,7 +373,7 @@ func TestTasksFollowTheirProject(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewTasks(d.DB.Directory, d.DB.Tenants)
+	s := work.NewTasks(d.DB)
 	o := newTaskOrg(t, d)
 	tk, err := s.Create(ctx, o.tenant, o.owner, o.project, work.TaskInput{Title: "t"})
 	if err != nil {
@@ -433,7 +433,7 @@ var _ = isolation.Register(isolation.Case[*tasksFixture]{
 	Stores: []string{"Tasks"},
 	Tables: []string{"tenant.tasks", "tenant.task_labels"},
 	Arrange: func(t *testing.T, d *dbtest.Database, w isolation.Wall) *tasksFixture {
-		f := &tasksFixture{s: work.NewTasks(w.DB.Directory, w.DB.Tenants), org: [2]taskOrg{newTaskOrg(t, d), newTaskOrg(t, d)}}
+		f := &tasksFixture{s: work.NewTasks(w.DB), org: [2]taskOrg{newTaskOrg(t, d), newTaskOrg(t, d)}}
 		f.Tenants = isolation.Tenants{f.org[0].tenant, f.org[1].tenant}
 		a := f.org[isolation.A]
 		var err error
@@ -507,7 +507,7 @@ func TestTaskListFiltersAndOrders(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewTasks(d.DB.Directory, d.DB.Tenants)
+	s := work.NewTasks(d.DB)
 	o := newTaskOrg(t, d)
 	inputs := []work.TaskInput{
 		{Title: "a", Status: str("todo"), Priority: str("low"), DueDate: str("2027-01-10"), Labels: []string{"ui"}, AssigneeID: str(o.member.String())},
@@ -631,7 +631,7 @@ func TestTaskListPaginatesEveryRowOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	s := work.NewTasks(d.DB.Directory, d.DB.Tenants)
+	s := work.NewTasks(d.DB)
 	o := newTaskOrg(t, d)
 	// Few distinct keys, so most pages end inside a run of equal keys and the id tie-break is what holds.
 	create := func(project uuid.UUID, i int) uuid.UUID {

@@ -19,10 +19,12 @@ import (
 
 	"github.com/coditect/hyperscale/shared/db/dbtest"
 	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // Issuer and Audience are the token claims test environments expect; CursorKey signs their list cursors.
@@ -138,15 +140,21 @@ func (f *Fixture) Member(t testing.TB, role string) token.Principal {
 // Join adds a new identity to tenant with role and returns its principal.
 func (f *Fixture) Join(t testing.TB, tenant uuid.UUID, role string) token.Principal {
 	t.Helper()
-	id := uuid.Must(uuid.NewV7())
 	ctx := context.Background()
-	if _, err := f.DB.Owner.Exec(ctx, `INSERT INTO directory.identities (id, email, name) VALUES ($1, $2, 'Fixture member')`,
-		id, id.String()+"@fixture.test"); err != nil {
-		t.Fatalf("fixture identity: %v", err)
-	}
-	if _, err := f.DB.Owner.Exec(ctx, `INSERT INTO directory.memberships (tenant_id, identity_id, role) VALUES ($1, $2, $3)`,
-		tenant, id, role); err != nil {
-		t.Fatalf("fixture membership: %v", err)
+	var id uuid.UUID
+	err := pgx.BeginFunc(ctx, f.DB.Owner, func(tx pgx.Tx) error {
+		found, err := identity.FindOrCreate(ctx, tx, identity.NewIdentity{
+			Email: uuid.Must(uuid.NewV7()).String() + "@fixture.test", Name: "Fixture member",
+		})
+		if err != nil {
+			return err
+		}
+		id = found.ID
+		_, err = membership.Add(ctx, tx, tenant, id, role, time.Time{})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("fixture member: %v", err)
 	}
 	return token.Principal{IdentityID: id, TenantID: tenant, Role: role}
 }

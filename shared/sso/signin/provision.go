@@ -12,8 +12,8 @@ import (
 	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
-	"github.com/coditect/hyperscale/shared/events"
 	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
@@ -87,18 +87,13 @@ func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, acc
 			return err
 		}
 		role := conn.DefaultRole
-		err = tx.QueryRow(ctx, `INSERT INTO directory.memberships (tenant_id, identity_id, role) VALUES ($1, $2, $3)
-			ON CONFLICT (tenant_id, identity_id) DO NOTHING RETURNING role`, o.id, id, role).Scan(&role)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			if err := tx.QueryRow(ctx, `SELECT role FROM directory.memberships WHERE tenant_id = $1 AND identity_id = $2`,
-				o.id, id).Scan(&role); err != nil {
+		if res.Joined, err = membership.Add(ctx, tx, o.id, id, role, time.Time{}); err != nil {
+			return err
+		}
+		if !res.Joined {
+			if role, err = membership.Role(ctx, tx, o.id, id); err != nil {
 				return err
 			}
-		case err != nil:
-			return err
-		default:
-			res.Joined = true
 		}
 		res.Session = identity.Session{Principal: token.Principal{IdentityID: id, TenantID: o.id, Role: role, AMR: identity.AMRSSO(o.id)}, TenantSlug: o.slug}
 		return s.o.Identity.StartSession(ctx, tx, &res.Session, now)
@@ -114,16 +109,12 @@ func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, acc
 	}
 	p := res.Session.Principal
 	err = s.o.Tenants.InTenant(ctx, o.id, func(tx pgx.Tx) error {
-		if err := activity.Record(ctx, tx, activity.Entry{
+		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: o.id, ActorID: p.IdentityID, EntityType: "member", EntityID: p.IdentityID, Action: activity.Created,
 			Changes: map[string]activity.Change{"email": {New: email}, "role": {New: p.Role}, "via": {New: JoinedBySSO}},
-		}); err != nil {
-			return err
-		}
-		_, err := events.Emit(ctx, tx, o.id, pubsub.TypeUserJoined, pubsub.UserJoined{
+		}, activity.Event{Type: pubsub.TypeUserJoined, Payload: pubsub.UserJoined{
 			IdentityID: p.IdentityID, Email: email, Name: name, Role: p.Role, Via: JoinedBySSO, ActorID: p.IdentityID,
-		})
-		return err
+		}})
 	})
 	if err != nil {
 		s.o.Log.ErrorContext(ctx, "sso membership committed but its user.joined event was not recorded",
@@ -135,24 +126,12 @@ func (s *Service) provision(ctx context.Context, o org, conn sso.Connection, acc
 // identity returns the id of the identity with email, creating one named *name without a password when there
 // is none; *name becomes the stored name either way.
 func (s *Service) identity(ctx context.Context, tx pgx.Tx, email string, name *string) (uuid.UUID, error) {
-	id, err := uuid.NewV7()
+	f, err := identity.FindOrCreate(ctx, tx, identity.NewIdentity{Email: email, Name: *name})
 	if err != nil {
 		return uuid.Nil, err
 	}
-	err = tx.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO directory.identities (id, email, name) VALUES ($1, $2, $3)
-			ON CONFLICT (email) DO NOTHING RETURNING id, name
-		)
-		SELECT id, name FROM ins
-		UNION ALL
-		SELECT id, name FROM directory.identities WHERE email = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
-		id, email, *name).Scan(&id, name)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// A concurrent first sign-in inserted the email after this statement's snapshot was taken: ON CONFLICT
-		// saw its row, the SELECT could not. A new statement sees it.
-		err = tx.QueryRow(ctx, `SELECT id, name FROM directory.identities WHERE email = $1`, email).Scan(&id, name)
-	}
-	return id, err
+	*name = f.Name
+	return f.ID, nil
 }
 
 // linkedIdentity returns the identity linked to acct's provider account, with its stored email and name in
