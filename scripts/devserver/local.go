@@ -79,7 +79,7 @@ func unlock(ctx context.Context, conn *pgx.Conn, email string) (map[string]int64
 		JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
 		WHERE c.table_schema = 'directory' AND t.table_type = 'BASE TABLE'
 			AND c.data_type IN ('text', 'character varying')
-			AND (c.table_name LIKE '%throttl%' OR c.table_name LIKE '%login_fail%' OR c.table_name LIKE '%login_attempt%'
+			AND (c.table_name LIKE '%throttl%' OR c.table_name LIKE 'login\_%' OR c.table_name LIKE '%login_attempt%'
 				OR c.table_name LIKE '%lockout%' OR c.table_name LIKE '%rate_limit%')
 		ORDER BY c.table_name, c.ordinal_position`)
 	if err != nil {

@@ -115,11 +115,3 @@ func As(err error) *Error {
 	}
 	return nil
 }
-
-// KindOf returns the kind of the *Error in err's chain, and Internal when there is none.
-func KindOf(err error) Kind {
-	if e := As(err); e != nil {
-		return e.Kind
-	}
-	return Internal
-}

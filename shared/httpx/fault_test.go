@@ -74,7 +74,7 @@ func TestWriteErrorAnswersDomainErrors(t *testing.T) {
 		{"retry after rounds up", fault.New(fault.TooManyRequests, "slow_down", "wait").WithRetryAfter(1500 * time.Millisecond), 429, "slow_down", "wait", "2", ""},
 		{"unauthenticated is not cached", fault.New(fault.Unauthenticated, "bad_key", "no"), 401, "bad_key", "no", "", "no-store"},
 		{"internal stays internal", fault.New(fault.Internal, "secret_state", "the key is hunter2"), 500, "internal", "an unexpected error occurred; it has been logged", "", ""},
-		{"problem wins over its cause", fmt.Errorf("%w: %w", Conflict("slug_taken", "x"), errSample), 409, "slug_taken", "x", "", ""},
+		{"problem wins over its cause", fmt.Errorf("%w: %w", NewProblem(http.StatusConflict, "slug_taken", "x"), errSample), 409, "slug_taken", "x", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,7 +25,7 @@ func TestWriteErrorMapsToProblems(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"problem passes through", Conflict("slug_taken", "x"), 409, "slug_taken"},
+		{"problem passes through", NewProblem(http.StatusConflict, "slug_taken", "x"), 409, "slug_taken"},
 		{"wrapped problem", fmt.Errorf("outer: %w", NotFound()), 404, "not_found"},
 		{"not found", fmt.Errorf("load project: %w", db.ErrNotFound), 404, "not_found"},
 		{"conflict", fmt.Errorf("insert: %w", db.ErrConflict), 409, "conflict"},

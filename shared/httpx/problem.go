@@ -82,9 +82,6 @@ var ErrUnauthenticated = fault.New(fault.Unauthenticated, "unauthenticated", "a 
 // NotFound returns the 404 problem. Resources of another tenant answer with it too, so ids leak nothing.
 func NotFound() *Problem { return copyOf(errNotFound) }
 
-// Conflict returns a 409 problem with its own code and detail.
-func Conflict(code, detail string) *Problem { return NewProblem(http.StatusConflict, code, detail) }
-
 func copyOf(p *Problem) *Problem {
 	c := *p
 	return &c
