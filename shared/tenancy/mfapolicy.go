@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/coditect/hyperscale/shared/db"
@@ -18,34 +17,21 @@ import (
 // 0 reads every time.
 type MFAPolicy struct {
 	tenants *db.Tenants
-	ttl     time.Duration
 	now     func() time.Time
-
-	mu      sync.Mutex
-	entries map[uuid.UUID]mfaEntry
-}
-
-type mfaEntry struct {
-	required bool
-	expires  time.Time
+	cache   *tenantCache[bool]
 }
 
 // NewMFAPolicy returns a cache over the tenant store.
 func NewMFAPolicy(tenants *db.Tenants, ttl time.Duration) *MFAPolicy {
-	return &MFAPolicy{tenants: tenants, ttl: ttl, now: time.Now, entries: map[uuid.UUID]mfaEntry{}}
+	return &MFAPolicy{tenants: tenants, now: time.Now, cache: newTenantCache[bool](ttl)}
 }
 
 // Required reports whether tenantID requires a second factor of every member; an organization without stored
 // settings does not.
 func (c *MFAPolicy) Required(ctx context.Context, tenantID uuid.UUID) (bool, error) {
 	now := c.now()
-	if c.ttl > 0 {
-		c.mu.Lock()
-		e, ok := c.entries[tenantID]
-		c.mu.Unlock()
-		if ok && now.Before(e.expires) {
-			return e.required, nil
-		}
+	if required, ok := c.cache.get(tenantID, now); ok {
+		return required, nil
 	}
 	var required bool
 	err := c.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
@@ -58,13 +44,6 @@ func (c *MFAPolicy) Required(ctx context.Context, tenantID uuid.UUID) (bool, err
 	if err != nil {
 		return false, fmt.Errorf("tenant %s mfa policy: %w", tenantID, err)
 	}
-	if c.ttl > 0 {
-		c.mu.Lock()
-		if len(c.entries) >= maxStatusEntries {
-			c.entries = map[uuid.UUID]mfaEntry{}
-		}
-		c.entries[tenantID] = mfaEntry{required: required, expires: now.Add(c.ttl)}
-		c.mu.Unlock()
-	}
+	c.cache.put(tenantID, required, now)
 	return required, nil
 }
