@@ -38,6 +38,6 @@ func platform(env *service.Env, docPath string) (http.Handler, error) {
 		return nil, fmt.Errorf("route gateway document: %w", err)
 	}
 	// The gateway does not route health checks; locally one answers for the whole platform.
-	mux.Handle("GET /healthz", env.Handler(env.Mux()))
+	mux.Handle(service.HealthRoute, env.Handler(env.Mux()))
 	return mux, nil
 }

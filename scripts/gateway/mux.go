@@ -37,8 +37,24 @@ func NewMux(routes []Route, functions map[string]http.Handler) (mux *http.ServeM
 
 	mux = http.NewServeMux()
 	for _, r := range routes {
+		if r.Method == http.MethodOptions {
+			continue
+		}
 		mux.Handle(r.Pattern, functions[r.Function])
 	}
 	httpx.HandleUnrouted(mux)
+	// A preflight goes to the function that serves the method it asks about on its path, as API Gateway's
+	// per-path OPTIONS operations send it. Its own patterns cannot all be ServeMux patterns: API Gateway prefers
+	// a literal segment to a parameter (/v1/users/invitations/{id} over /v1/users/{id}/role), ServeMux refuses
+	// two patterns of one method where neither is more specific.
+	mux.Handle("OPTIONS /", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked := r.Clone(r.Context())
+		asked.Method = r.Header.Get("Access-Control-Request-Method")
+		if asked.Method == "" {
+			asked.Method = http.MethodGet
+		}
+		h, _ := mux.Handler(asked)
+		h.ServeHTTP(w, r)
+	}))
 	return mux, nil
 }

@@ -154,12 +154,15 @@ func (e *Env) Close() {
 	}
 }
 
+// HealthRoute is the health check every function serves for Cloud Run's probes, outside the gateway's routes.
+const HealthRoute = "GET /healthz"
+
 // Mux returns a router with the function's health check, for the function to add its routes to. Requests it
 // does not route get a problem+json 404 or 405.
 func (e *Env) Mux() *http.ServeMux {
 	mux := http.NewServeMux()
 	httpx.HandleUnrouted(mux)
-	mux.Handle("GET /healthz", httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle(HealthRoute, httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := e.DB.Directory.Ping(ctx); err != nil {

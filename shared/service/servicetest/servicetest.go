@@ -14,8 +14,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/coditect/hyperscale/shared/contract"
 
 	"github.com/coditect/hyperscale/shared/db/dbtest"
 	"github.com/coditect/hyperscale/shared/identity"
@@ -211,22 +214,41 @@ type Request struct {
 	Header       map[string]string
 }
 
-// Do sends req to h and records the answer.
+// validator holds every exchange of Do to the gateway document, read once per test binary.
+var validator = sync.OnceValues(func() (*contract.Validator, error) {
+	path, err := contract.FindDocument()
+	if err != nil {
+		return nil, err
+	}
+	doc, err := contract.ReadDocument(path)
+	if err != nil {
+		return nil, err
+	}
+	return contract.NewValidator(doc, service.HealthRoute)
+})
+
+// Do sends req to h and records the answer. It fails the test when the exchange departs from the gateway
+// document (see contract.Validator.Check): a route, status, header, field or media type the document does not
+// declare, or a request it refuses that h accepted.
 func Do(t testing.TB, h http.Handler, req Request) Response {
 	t.Helper()
-	var body io.Reader
+	var body []byte
 	switch b := req.Body.(type) {
 	case nil:
 	case string:
-		body = bytes.NewBufferString(b)
+		body = []byte(b)
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body = bytes.NewReader(j)
+		body = j
 	}
-	r := httptest.NewRequest(req.Method, req.Path, body)
+	var reader io.Reader
+	if body != nil {
+		reader = bytes.NewReader(body)
+	}
+	r := httptest.NewRequest(req.Method, req.Path, reader)
 	if req.Body != nil {
 		r.Header.Set("Content-Type", "application/json")
 	}
@@ -240,6 +262,14 @@ func Do(t testing.TB, h http.Handler, req Request) Response {
 	h.ServeHTTP(rec, r)
 	res := Response{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.String(), t: t}
 	_ = json.Unmarshal(rec.Body.Bytes(), &res.Body)
+	v, err := validator()
+	if err != nil {
+		t.Fatalf("contract: %v", err)
+	}
+	if err := v.Check(r.Context(), contract.Exchange{Request: r, RequestBody: body, Status: rec.Code, Header: rec.Header(),
+		ResponseBody: rec.Body.Bytes()}); err != nil {
+		t.Errorf("contract: %v", err)
+	}
 	return res
 }
 
