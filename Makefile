@@ -48,11 +48,11 @@ help: ## list the targets and the environment they read
 	@echo "modules:   $(MODULES)"
 	@echo "functions: $(FUNCTIONS)"
 
-test: ## run every module's tests in one go test against a real PostgreSQL (TESTFLAGS=-race ...)
+test: ## run every module's tests in one go test against a real PostgreSQL (TESTFLAGS=-race ...; vet is make lint's)
 	@url="$$(scripts/devdb.sh ensure)" || exit 1; \
 	export TEST_DATABASE_URL="$$url"; \
 	echo "go test $(PATTERNS)"; \
-	status=0; go test -shuffle=on -count=1 $(TESTFLAGS) $(PATTERNS) || status=$$?; \
+	status=0; go test -shuffle=on -count=1 -vet=off $(TESTFLAGS) $(PATTERNS) || status=$$?; \
 	if [[ -z "$${BENCH_DATABASE_URL:-}" ]]; then \
 		echo "SKIPPED: scripts/bench's large-tenant checks (TestPlansUseIndexes, TestLargeTenantMedians) need the"; \
 		echo "         seeded database: go run ./scripts/seed -reset, then BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hyperscale_bench make test"; \
