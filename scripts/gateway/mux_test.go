@@ -53,6 +53,12 @@ func TestNewMuxRoutes(t *testing.T) {
 		{"POST", "/v1/tenants", "tenants POST /v1/tenants"},
 		{"POST", "/v1/auth/login", "auth POST /v1/auth/login"},
 		{"GET", "/.well-known/jwks.json", "auth GET /.well-known/jwks.json"},
+		// Preflights reach the function that serves the path, which answers them (httpx.Edge).
+		{"OPTIONS", "/v1/projects/" + id, "projects OPTIONS /v1/projects/" + id},
+		{"OPTIONS", "/v1/projects", "projects OPTIONS /v1/projects"},
+		{"OPTIONS", "/v1/tenants", "tenants OPTIONS /v1/tenants"},
+		{"OPTIONS", "/v1/auth/login", "auth OPTIONS /v1/auth/login"},
+		{"OPTIONS", "/.well-known/jwks.json", "auth OPTIONS /.well-known/jwks.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
