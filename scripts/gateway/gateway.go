@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"regexp"
 	"slices"
@@ -70,7 +71,8 @@ type backend struct {
 }
 
 // Load reads a gateway document and returns its routes sorted by path, then method. It reports
-// every problem of the document at once, each naming its method and path.
+// every problem of the document at once, each naming its method and path, including a path whose
+// CORS preflight (OPTIONS) is missing, secured or routed elsewhere than its other operations.
 func Load(r io.Reader) ([]Route, error) {
 	var doc document
 	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
@@ -89,6 +91,7 @@ func Load(r io.Reader) ([]Route, error) {
 	for _, path := range sortedKeys(doc.Paths) {
 		pattern, perr := muxPath(path)
 		item := doc.Paths[path]
+		first := len(routes)
 		for _, method := range methods {
 			node, ok := item[method]
 			if !ok {
@@ -165,6 +168,9 @@ func Load(r io.Reader) ([]Route, error) {
 			}
 			routes = append(routes, route)
 		}
+		if perr == nil {
+			errs = append(errs, checkPreflight(path, item, routes[first:])...)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -176,6 +182,47 @@ func Load(r io.Reader) ([]Route, error) {
 		return nil, errors.New("gateway document: no operations under paths")
 	}
 	return routes, nil
+}
+
+// checkPreflight reports what would keep a browser's CORS preflight of path from reaching the function that
+// serves the path's operations: API Gateway answers no preflight itself and forwards only the operations the
+// document declares, so every path needs an OPTIONS operation, open to callers without a token (a preflight
+// carries none) and routed to the same function as the path's other operations, which answers it
+// (httpx.Edge). routes are the operations of the path that loaded; item is the path as written.
+func checkPreflight(path string, item map[string]yaml.Node, routes []Route) []error {
+	var others []string
+	for _, m := range methods {
+		if _, ok := item[m]; ok && m != "options" {
+			others = append(others, strings.ToUpper(m))
+		}
+	}
+	where := "OPTIONS " + path
+	if _, ok := item["options"]; !ok {
+		if len(others) == 0 {
+			return nil
+		}
+		return []error{fmt.Errorf("gateway document: %s: missing; browsers send it before %s %s, so the path needs an options "+
+			"operation with security: [] routed to the function that serves them", where, strings.Join(others, ", "), path)}
+	}
+	if len(others) == 0 {
+		return []error{fmt.Errorf("gateway document: %s: a preflight on a path with no other operation", where)}
+	}
+	i := slices.IndexFunc(routes, func(r Route) bool { return r.Method == http.MethodOptions })
+	if i < 0 {
+		return nil // the operation did not load, and said why
+	}
+	preflight := routes[i]
+	var errs []error
+	if preflight.Secured {
+		errs = append(errs, fmt.Errorf("gateway document: %s: asks for a token, which a preflight never carries; give it security: []", where))
+	}
+	for _, r := range routes {
+		if r.Method != http.MethodOptions && r.Function != "" && preflight.Function != "" && r.Function != preflight.Function {
+			errs = append(errs, fmt.Errorf("gateway document: %s: routed to %s, but %s %s is routed to %s, which must answer its preflight",
+				where, preflight.Function, r.Method, path, r.Function))
+		}
+	}
+	return errs
 }
 
 // LoadFile reads the gateway document at path; see Load.

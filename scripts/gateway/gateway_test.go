@@ -56,6 +56,11 @@ securityDefinitions:
   jwt: {type: oauth2, flow: implicit, authorizationUrl: ""}
 paths:
   /v1/webhooks/stripe:
+    options:
+      operationId: preflightStripeEvent
+      security: []
+      x-google-backend: {address: "${backend_stripe_webhook}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"204": {description: preflight}}
     post:
       operationId: receiveStripeEvent
       security: []
@@ -66,6 +71,11 @@ paths:
   /v1/things/{id}:
     parameters:
       - {name: id, in: path, required: true, type: string}
+    options:
+      operationId: preflightThing
+      security: []
+      x-google-backend: {path_translation: APPEND_PATH_TO_ADDRESS, address: "${backend_things}"}
+      responses: {"204": {description: preflight}}
     get:
       operationId: getThing
       x-google-backend:
@@ -88,7 +98,9 @@ func TestLoadInline(t *testing.T) {
 	}
 	want := []Route{
 		{Method: "GET", Path: "/v1/things/{id}", Pattern: "GET /v1/things/{id}", Function: "things", OperationID: "getThing", Secured: true},
+		{Method: "OPTIONS", Path: "/v1/things/{id}", Pattern: "OPTIONS /v1/things/{id}", Function: "things", OperationID: "preflightThing", Secured: false},
 		{Method: "PATCH", Path: "/v1/things/{id}", Pattern: "PATCH /v1/things/{id}", Function: "things", OperationID: "patchThing", Secured: true},
+		{Method: "OPTIONS", Path: "/v1/webhooks/stripe", Pattern: "OPTIONS /v1/webhooks/stripe", Function: "stripe-webhook", OperationID: "preflightStripeEvent", Secured: false},
 		{Method: "POST", Path: "/v1/webhooks/stripe", Pattern: "POST /v1/webhooks/stripe", Function: "stripe-webhook", OperationID: "receiveStripeEvent", Secured: false},
 	}
 	if !slices.Equal(routes, want) {
@@ -165,6 +177,11 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name: "same route under another parameter name",
 			doc: valid + `  /v1/things/{thing}:
+    options:
+      operationId: preflightThingAgain
+      security: []
+      x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"204": {description: preflight}}
     get:
       operationId: getThingAgain
       x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
@@ -179,6 +196,51 @@ func TestLoadRejects(t *testing.T) {
 				"path_translation: APPEND_PATH_TO_ADDRESS}", "path_translation: CONSTANT_ADDRESS}",
 			).Replace(valid),
 			want: []string{"POST /v1/webhooks/stripe: missing operationId", "PATCH /v1/things/{id}: x-google-backend path_translation"},
+		},
+		{
+			name: "path without its preflight",
+			doc: valid + `  /v1/widgets:
+    get:
+      operationId: listWidgets
+      x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"200": {description: ok}}
+    post:
+      operationId: createWidget
+      x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"201": {description: created}}
+`,
+			want: []string{"OPTIONS /v1/widgets: missing", "GET, POST /v1/widgets", "security: []"},
+		},
+		{
+			name: "preflight removed from a path",
+			doc: strings.Replace(valid, `    options:
+      operationId: preflightStripeEvent
+      security: []
+      x-google-backend: {address: "${backend_stripe_webhook}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"204": {description: preflight}}
+`, "", 1),
+			want: []string{"OPTIONS /v1/webhooks/stripe: missing", "POST /v1/webhooks/stripe"},
+		},
+		{
+			name: "preflight asking for a token",
+			doc:  strings.Replace(valid, "      operationId: preflightThing\n      security: []\n", "      operationId: preflightThing\n", 1),
+			want: []string{"OPTIONS /v1/things/{id}: asks for a token", "security: []"},
+		},
+		{
+			name: "preflight routed to another function",
+			doc:  strings.Replace(valid, `address: "${backend_things}"}`, `address: "${backend_projects}"}`, 1),
+			want: []string{"OPTIONS /v1/things/{id}: routed to projects, but GET /v1/things/{id} is routed to things", "PATCH /v1/things/{id} is routed to things"},
+		},
+		{
+			name: "preflight alone on a path",
+			doc: valid + `  /v1/lonely:
+    options:
+      operationId: preflightLonely
+      security: []
+      x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"204": {description: preflight}}
+`,
+			want: []string{"OPTIONS /v1/lonely: a preflight on a path with no other operation"},
 		},
 		{
 			name: "not yaml",
