@@ -230,9 +230,24 @@ var validator = sync.OnceValues(func() (*contracttest.Validator, error) {
 })
 
 // Do sends req to h and records the answer. It fails the test when the exchange departs from the gateway
-// document (see contracttest.Validator.Check): a route, status, header, field or media type the document does not
-// declare, or a request it refuses that h accepted.
+// document (see contracttest.Validator.Check): a route, status, header, field or media type the document does
+// not declare, or a request it refuses that h accepted.
 func Do(t testing.TB, h http.Handler, req Request) Response {
+	t.Helper()
+	res, r, body := serve(t, h, req)
+	v, err := validator()
+	if err != nil {
+		t.Fatalf("contract: %v", err)
+	}
+	if err := v.Check(r.Context(), contracttest.Exchange{Request: r, RequestBody: body, Status: res.Status, Header: res.Header,
+		ResponseBody: []byte(res.Raw)}); err != nil {
+		t.Errorf("contract: %v", err)
+	}
+	return res
+}
+
+// serve sends req to h and records the answer, returning the request and its body too.
+func serve(t testing.TB, h http.Handler, req Request) (Response, *http.Request, []byte) {
 	t.Helper()
 	var body []byte
 	switch b := req.Body.(type) {
@@ -264,15 +279,7 @@ func Do(t testing.TB, h http.Handler, req Request) Response {
 	h.ServeHTTP(rec, r)
 	res := Response{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.String(), t: t}
 	_ = json.Unmarshal(rec.Body.Bytes(), &res.Body)
-	v, err := validator()
-	if err != nil {
-		t.Fatalf("contract: %v", err)
-	}
-	if err := v.Check(r.Context(), contracttest.Exchange{Request: r, RequestBody: body, Status: rec.Code, Header: rec.Header(),
-		ResponseBody: rec.Body.Bytes()}); err != nil {
-		t.Errorf("contract: %v", err)
-	}
-	return res
+	return res, r, body
 }
 
 // Expect fails t unless res has status, and returns res for chaining.
