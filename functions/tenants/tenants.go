@@ -93,6 +93,8 @@ func (h *handler) signUp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/v1/tenants/me")
+	// The answer carries a refresh token, which no cache may keep (RFC 6749 §5.1), as login's does not.
+	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, http.StatusCreated, signUpResponse{Tenant: t, Tokens: tokens})
 	return nil
 }

@@ -27,6 +27,9 @@ func TestSignUp(t *testing.T) {
 	if res.Str("token_type") != "Bearer" || res.Body["expires_in"] != float64(900) || res.Str("refresh_token") == "" {
 		t.Fatalf("tokens = %s", res.Raw)
 	}
+	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store: the answer carries a refresh token", cc)
+	}
 	p, err := token.NewVerifier(f.Env.Keys, servicetest.Issuer, servicetest.Audience).Verify(res.Str("access_token"), f.Env.Now())
 	if err != nil || p.TenantID.String() != tenant["id"] || p.Role != "owner" || p.IdentityID == uuid.Nil {
 		t.Fatalf("access token principal %+v (%v), want the new tenant's owner", p, err)
