@@ -367,7 +367,7 @@ func (s *Attachments) Complete(ctx context.Context, tenantID, actorID, taskID, i
 		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "attachment", EntityID: id, Action: activity.Updated, Changes: changes,
 		}, activity.Event{Type: pubsub.TypeAttachmentAdded, Payload: pubsub.AttachmentAdded{
-			AttachmentID: id, TaskID: taskID, ProjectID: projectID, Filename: a.Filename, ContentType: a.ContentType,
+			AttachmentID: id, TaskRef: pubsub.TaskRef{TaskID: taskID, ProjectID: projectID}, Filename: a.Filename, ContentType: a.ContentType,
 			Size: a.Size, ActorID: actorID,
 		}})
 	})
@@ -435,7 +435,7 @@ func (s *Attachments) Delete(ctx context.Context, tenantID, actorID uuid.UUID, m
 		if err := activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "attachment", EntityID: id, Action: activity.Deleted,
 		}, activity.Event{Type: pubsub.TypeAttachmentDeleted, Payload: pubsub.AttachmentDeleted{
-			AttachmentID: id, TaskID: taskID, ProjectID: projectID, Size: freed, ActorID: actorID,
+			AttachmentID: id, TaskRef: pubsub.TaskRef{TaskID: taskID, ProjectID: projectID}, Size: freed, ActorID: actorID,
 		}}); err != nil {
 			return err
 		}

@@ -102,7 +102,7 @@ func (s *Comments) Create(ctx context.Context, tenantID, actorID, taskID uuid.UU
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Created,
 			Changes: map[string]activity.Change{"task_id": {New: taskID}, "body": {New: c.Body}},
 		}, activity.Event{Type: pubsub.TypeCommentCreated, Payload: pubsub.CommentCreated{
-			CommentID: id, TaskID: taskID, ProjectID: projectID, AuthorID: actorID, CreatedAt: c.CreatedAt,
+			CommentID: id, TaskRef: pubsub.TaskRef{TaskID: taskID, ProjectID: projectID}, AuthorID: actorID, CreatedAt: c.CreatedAt,
 		}})
 	})
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *Comments) Update(ctx context.Context, tenantID, actorID uuid.UUID, mode
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Updated,
 			Changes: map[string]activity.Change{"body": {Old: old.Body, New: c.Body}},
 		}, activity.Event{Type: pubsub.TypeCommentUpdated, Payload: pubsub.CommentUpdated{
-			CommentID: id, TaskID: c.TaskID, ProjectID: projectID, ActorID: actorID,
+			CommentID: id, TaskRef: pubsub.TaskRef{TaskID: c.TaskID, ProjectID: projectID}, ActorID: actorID,
 		}})
 	})
 	if err != nil {
@@ -196,7 +196,7 @@ func (s *Comments) Delete(ctx context.Context, tenantID, actorID uuid.UUID, mode
 		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Deleted,
 		}, activity.Event{Type: pubsub.TypeCommentDeleted, Payload: pubsub.CommentDeleted{
-			CommentID: id, TaskID: old.TaskID, ProjectID: projectID, ActorID: actorID,
+			CommentID: id, TaskRef: pubsub.TaskRef{TaskID: old.TaskID, ProjectID: projectID}, ActorID: actorID,
 		}})
 	})
 	if err != nil {
