@@ -15,13 +15,17 @@ type ProjectRestored struct {
 	ActorID   uuid.UUID `json:"actor_id"`
 }
 
-// ProjectMemberAdded is the payload of project.member_added: an organization member joined a project.
-type ProjectMemberAdded struct {
+// ProjectMemberChange is what project.member_added and project.member_removed say: whose membership of which
+// project, in which role, an actor made or ended.
+type ProjectMemberChange struct {
 	ProjectID  uuid.UUID `json:"project_id"`
 	IdentityID uuid.UUID `json:"identity_id"`
 	Role       string    `json:"role"`
 	ActorID    uuid.UUID `json:"actor_id"`
 }
+
+// ProjectMemberAdded is the payload of project.member_added: an organization member joined a project.
+type ProjectMemberAdded ProjectMemberChange
 
 // ProjectMemberRoleChanged is the payload of project.member_role_changed.
 type ProjectMemberRoleChanged struct {
@@ -33,9 +37,4 @@ type ProjectMemberRoleChanged struct {
 }
 
 // ProjectMemberRemoved is the payload of project.member_removed (removed by a manager or left by themselves).
-type ProjectMemberRemoved struct {
-	ProjectID  uuid.UUID `json:"project_id"`
-	IdentityID uuid.UUID `json:"identity_id"`
-	Role       string    `json:"role"`
-	ActorID    uuid.UUID `json:"actor_id"`
-}
+type ProjectMemberRemoved ProjectMemberChange

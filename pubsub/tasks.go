@@ -6,11 +6,17 @@ import (
 	"github.com/google/uuid"
 )
 
+// TaskRef names a task and its project. Every event of a task, and of its comments and attachments, carries
+// it, so a consumer routes any of them by project without reading the task.
+type TaskRef struct {
+	TaskID    uuid.UUID `json:"task_id"`
+	ProjectID uuid.UUID `json:"project_id"`
+}
+
 // TaskCreated is the payload of task.created. A task created with an assignee also raises task.assigned, so a
 // consumer that notifies assignees listens to that one event only.
 type TaskCreated struct {
-	TaskID     uuid.UUID  `json:"task_id"`
-	ProjectID  uuid.UUID  `json:"project_id"`
+	TaskRef
 	Title      string     `json:"title"`
 	Status     string     `json:"status"`
 	Priority   string     `json:"priority"`
@@ -24,8 +30,7 @@ type TaskCreated struct {
 // update). PreviousAssigneeID is null when the task had no assignee before. Clearing the assignee raises
 // task.updated instead.
 type TaskAssigned struct {
-	TaskID             uuid.UUID  `json:"task_id"`
-	ProjectID          uuid.UUID  `json:"project_id"`
+	TaskRef
 	Title              string     `json:"title"`
 	AssigneeID         uuid.UUID  `json:"assignee_id"`
 	PreviousAssigneeID *uuid.UUID `json:"previous_assignee_id"`
@@ -34,8 +39,7 @@ type TaskAssigned struct {
 
 // TaskStatusChanged is the payload of task.status_changed.
 type TaskStatusChanged struct {
-	TaskID    uuid.UUID `json:"task_id"`
-	ProjectID uuid.UUID `json:"project_id"`
+	TaskRef
 	OldStatus string    `json:"old_status"`
 	NewStatus string    `json:"new_status"`
 	ActorID   uuid.UUID `json:"actor_id"`
@@ -46,16 +50,14 @@ type TaskStatusChanged struct {
 // "assignee_id" when the assignee was cleared); a status change raises task.status_changed and a new assignee
 // task.assigned, so one write may raise several events.
 type TaskUpdated struct {
-	TaskID    uuid.UUID `json:"task_id"`
-	ProjectID uuid.UUID `json:"project_id"`
-	Changed   []string  `json:"changed"`
-	ActorID   uuid.UUID `json:"actor_id"`
+	TaskRef
+	Changed []string  `json:"changed"`
+	ActorID uuid.UUID `json:"actor_id"`
 }
 
 // TaskDeleted is the payload of task.deleted (a soft delete).
 type TaskDeleted struct {
-	TaskID    uuid.UUID `json:"task_id"`
-	ProjectID uuid.UUID `json:"project_id"`
+	TaskRef
 	DeletedAt time.Time `json:"deleted_at"`
 	ActorID   uuid.UUID `json:"actor_id"`
 }

@@ -30,11 +30,11 @@ func TestTaskPayloadKeys(t *testing.T) {
 		payload any
 		keys    []string
 	}{
-		{"created", TaskCreated{TaskID: id}, []string{"actor_id", "assignee_id", "due_date", "priority", "project_id", "status", "task_id", "title"}},
-		{"assigned", TaskAssigned{TaskID: id}, []string{"actor_id", "assignee_id", "previous_assignee_id", "project_id", "task_id", "title"}},
-		{"status changed", TaskStatusChanged{TaskID: id}, []string{"actor_id", "new_status", "old_status", "project_id", "task_id"}},
-		{"updated", TaskUpdated{TaskID: id}, []string{"actor_id", "changed", "project_id", "task_id"}},
-		{"deleted", TaskDeleted{TaskID: id, DeletedAt: time.Now()}, []string{"actor_id", "deleted_at", "project_id", "task_id"}},
+		{"created", TaskCreated{TaskRef: TaskRef{TaskID: id}}, []string{"actor_id", "assignee_id", "due_date", "priority", "project_id", "status", "task_id", "title"}},
+		{"assigned", TaskAssigned{TaskRef: TaskRef{TaskID: id}}, []string{"actor_id", "assignee_id", "previous_assignee_id", "project_id", "task_id", "title"}},
+		{"status changed", TaskStatusChanged{TaskRef: TaskRef{TaskID: id}}, []string{"actor_id", "new_status", "old_status", "project_id", "task_id"}},
+		{"updated", TaskUpdated{TaskRef: TaskRef{TaskID: id}}, []string{"actor_id", "changed", "project_id", "task_id"}},
+		{"deleted", TaskDeleted{TaskRef: TaskRef{TaskID: id}, DeletedAt: time.Now()}, []string{"actor_id", "deleted_at", "project_id", "task_id"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

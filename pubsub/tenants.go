@@ -24,12 +24,16 @@ type TenantSettingsUpdated struct {
 	ActorID  uuid.UUID `json:"actor_id"`
 }
 
-// DomainAdded is the payload of tenant.domain_added: a custom domain was claimed and awaits DNS verification.
-type DomainAdded struct {
+// DomainChange is what tenant.domain_added and tenant.domain_removed say: which domain an actor claimed or
+// gave up.
+type DomainChange struct {
 	DomainID uuid.UUID `json:"domain_id"`
 	Domain   string    `json:"domain"`
 	ActorID  uuid.UUID `json:"actor_id"`
 }
+
+// DomainAdded is the payload of tenant.domain_added: a custom domain was claimed and awaits DNS verification.
+type DomainAdded DomainChange
 
 // DomainVerified is the payload of tenant.domain_verified: the domain's TXT record proved the organization
 // controls it.
@@ -41,8 +45,4 @@ type DomainVerified struct {
 }
 
 // DomainRemoved is the payload of tenant.domain_removed: the domain is free for any organization to claim.
-type DomainRemoved struct {
-	DomainID uuid.UUID `json:"domain_id"`
-	Domain   string    `json:"domain"`
-	ActorID  uuid.UUID `json:"actor_id"`
-}
+type DomainRemoved DomainChange

@@ -16,14 +16,15 @@ func init() { service.Register("projects", New) }
 
 // New builds the function's handler over env.
 func New(env *service.Env) http.Handler {
-	h := &handler{store: work.NewProjects(env.DB), members: work.NewProjectMembers(env.DB), cursors: env.Cursors}
+	h := &handler{store: work.NewProjects(env.DB), members: work.NewProjectMembers(env.DB)}
 	mux := env.Mux()
-	mux.Handle("POST /v1/projects", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.create))))
+	mux.Handle("POST /v1/projects", env.Authenticated(env.Idempotent(
+		service.WithBody(access.WriteProjects, http.StatusCreated, h.create))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
-		"GET /v1/projects":         h.list,
-		"GET /v1/projects/{id}":    h.get,
-		"PUT /v1/projects/{id}":    h.update,
-		"DELETE /v1/projects/{id}": h.delete,
+		"GET /v1/projects":         service.List(access.ReadProjects, service.Query(env.Cursors, work.ParseProjectQuery), h.list),
+		"GET /v1/projects/{id}":    service.Reply(access.ReadProjects, h.get),
+		"PUT /v1/projects/{id}":    service.WithBody(access.WriteProjects, http.StatusOK, h.update),
+		"DELETE /v1/projects/{id}": service.NoContent(access.WriteProjects, h.delete),
 	} {
 		mux.Handle(pattern, env.Authenticated(fn))
 	}
@@ -35,94 +36,28 @@ func New(env *service.Env) http.Handler {
 type handler struct {
 	store   *work.Projects
 	members *work.ProjectMembers
-	cursors *page.Cursors
 }
 
-func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.WriteProjects)
-	if err != nil {
-		return err
+func (h *handler) create(c *service.Call, in work.ProjectInput) (work.Project, error) {
+	proj, err := h.store.Create(c.Context(), c.TenantID, c.IdentityID, in)
+	if err == nil {
+		c.Header().Set("Location", "/v1/projects/"+proj.ID.String())
 	}
-	var in work.ProjectInput
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	proj, err := h.store.Create(r.Context(), p.TenantID, p.IdentityID, in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/v1/projects/"+proj.ID.String())
-	httpx.WriteJSON(w, http.StatusCreated, proj)
-	return nil
+	return proj, err
 }
 
-func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ReadProjects)
-	if err != nil {
-		return err
-	}
-	q, err := work.ParseProjectQuery(r.URL.Query(), h.cursors)
-	if err != nil {
-		return err
-	}
-	pg, err := h.store.List(r.Context(), p.TenantID, q)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, pg)
-	return nil
+func (h *handler) list(c *service.Call, q work.ProjectQuery) (page.Page[work.Project], error) {
+	return h.store.List(c.Context(), c.TenantID, q)
 }
 
-func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ReadProjects)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	proj, err := h.store.Get(r.Context(), p.TenantID, id)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, proj)
-	return nil
+func (h *handler) get(c *service.Call) (work.Project, error) {
+	return h.store.Get(c.Context(), c.TenantID, c.ID("id"))
 }
 
-func (h *handler) update(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.WriteProjects)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in work.ProjectInput
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	proj, err := h.store.Update(r.Context(), p.TenantID, p.IdentityID, id, in)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, proj)
-	return nil
+func (h *handler) update(c *service.Call, in work.ProjectInput) (work.Project, error) {
+	return h.store.Update(c.Context(), c.TenantID, c.IdentityID, c.ID("id"), in)
 }
 
-func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.WriteProjects)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.store.Delete(r.Context(), p.TenantID, p.IdentityID, p.Role, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *handler) delete(c *service.Call) error {
+	return h.store.Delete(c.Context(), c.TenantID, c.IdentityID, c.Role, c.ID("id"))
 }

@@ -53,21 +53,21 @@ func registerAttachments(env *service.Env, mux *http.ServeMux) {
 
 // mountAttachments adds the routes over store; a nil store makes them answer 503.
 func mountAttachments(env *service.Env, mux *http.ServeMux, store *work.Attachments) {
-	h := &attachmentHandler{store: store, cursors: env.Cursors}
-	mux.Handle("POST /v1/tasks/{id}/attachments", env.Authenticated(env.Idempotent(h.serve(h.create))))
+	h := &attachmentHandler{store: store}
+	mux.Handle("POST /v1/tasks/{id}/attachments", env.Authenticated(env.Idempotent(
+		h.serve(service.WithBody(access.WriteProjects, http.StatusCreated, h.create)))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
-		"GET /v1/tasks/{id}/attachments":                           h.list,
-		"GET /v1/tasks/{id}/attachments/{attachment_id}":           h.get,
-		"DELETE /v1/tasks/{id}/attachments/{attachment_id}":        h.delete,
-		"POST /v1/tasks/{id}/attachments/{attachment_id}/complete": h.complete,
+		"GET /v1/tasks/{id}/attachments":                           service.List(access.ReadProjects, service.Pages(env.Cursors), h.list),
+		"GET /v1/tasks/{id}/attachments/{attachment_id}":           service.Reply(access.ReadProjects, h.get),
+		"DELETE /v1/tasks/{id}/attachments/{attachment_id}":        service.NoContent(access.WriteProjects, h.delete),
+		"POST /v1/tasks/{id}/attachments/{attachment_id}/complete": service.Reply(access.WriteProjects, h.complete),
 	} {
 		mux.Handle(pattern, env.Authenticated(h.serve(fn)))
 	}
 }
 
 type attachmentHandler struct {
-	store   *work.Attachments
-	cursors *page.Cursors
+	store *work.Attachments
 }
 
 // serve answers 503 while storage is unconfigured; the attachment store's errors declare their own answers.
@@ -80,110 +80,33 @@ func (h *attachmentHandler) serve(fn httpx.HandlerFunc) httpx.HandlerFunc {
 	}
 }
 
-func (h *attachmentHandler) create(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.WriteProjects)
-	if err != nil {
-		return err
+func (h *attachmentHandler) create(c *service.Call, in work.AttachmentInput) (work.Upload, error) {
+	taskID := c.ID("id")
+	up, err := h.store.Create(c.Context(), c.TenantID, c.IdentityID, taskID, in)
+	if err == nil {
+		// The answer holds a bearer URL: nothing on the way may keep it.
+		c.Header().Set("Cache-Control", "no-store")
+		c.Header().Set("Location", "/v1/tasks/"+taskID.String()+"/attachments/"+up.ID.String())
 	}
-	taskID, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in work.AttachmentInput
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	up, err := h.store.Create(r.Context(), p.TenantID, p.IdentityID, taskID, in)
-	if err != nil {
-		return err
-	}
-	// The answer holds a bearer URL: nothing on the way may keep it.
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Location", "/v1/tasks/"+taskID.String()+"/attachments/"+up.ID.String())
-	httpx.WriteJSON(w, http.StatusCreated, up)
-	return nil
+	return up, err
 }
 
-func (h *attachmentHandler) complete(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.WriteProjects)
-	if err != nil {
-		return err
-	}
-	taskID, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "attachment_id")
-	if err != nil {
-		return err
-	}
-	a, err := h.store.Complete(r.Context(), p.TenantID, p.IdentityID, taskID, id)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, a)
-	return nil
+func (h *attachmentHandler) complete(c *service.Call) (work.Attachment, error) {
+	return h.store.Complete(c.Context(), c.TenantID, c.IdentityID, c.ID("id"), c.ID("attachment_id"))
 }
 
-func (h *attachmentHandler) list(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ReadProjects)
-	if err != nil {
-		return err
-	}
-	taskID, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	req, err := page.Parse(r.URL.Query(), h.cursors, "GET /v1/tasks/"+taskID.String()+"/attachments")
-	if err != nil {
-		return err
-	}
-	pg, err := h.store.List(r.Context(), p.TenantID, taskID, req)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, pg)
-	return nil
+func (h *attachmentHandler) list(c *service.Call, req page.Request) (page.Page[work.Attachment], error) {
+	return h.store.List(c.Context(), c.TenantID, c.ID("id"), req)
 }
 
-func (h *attachmentHandler) get(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ReadProjects)
-	if err != nil {
-		return err
+func (h *attachmentHandler) get(c *service.Call) (work.Download, error) {
+	dl, err := h.store.Get(c.Context(), c.TenantID, c.ID("id"), c.ID("attachment_id"))
+	if err == nil {
+		c.Header().Set("Cache-Control", "no-store")
 	}
-	taskID, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "attachment_id")
-	if err != nil {
-		return err
-	}
-	dl, err := h.store.Get(r.Context(), p.TenantID, taskID, id)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	httpx.WriteJSON(w, http.StatusOK, dl)
-	return nil
+	return dl, err
 }
 
-func (h *attachmentHandler) delete(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.WriteProjects)
-	if err != nil {
-		return err
-	}
-	taskID, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "attachment_id")
-	if err != nil {
-		return err
-	}
-	if err := h.store.Delete(r.Context(), p.TenantID, p.IdentityID, moderates(p.Role), taskID, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *attachmentHandler) delete(c *service.Call) error {
+	return h.store.Delete(c.Context(), c.TenantID, c.IdentityID, moderates(c.Role), c.ID("id"), c.ID("attachment_id"))
 }

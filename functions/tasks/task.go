@@ -16,10 +16,10 @@ import (
 func registerTasks(env *service.Env, mux *http.ServeMux) {
 	h := &taskRoutes{store: work.NewTasks(env.DB)}
 	for pattern, fn := range map[string]httpx.HandlerFunc{
-		"GET /v1/tasks/{id}":    h.get,
-		"PUT /v1/tasks/{id}":    h.replace,
-		"PATCH /v1/tasks/{id}":  h.patch,
-		"DELETE /v1/tasks/{id}": h.delete,
+		"GET /v1/tasks/{id}":    service.Reply(access.ReadProjects, h.get),
+		"PUT /v1/tasks/{id}":    service.WithBody(access.WriteProjects, http.StatusOK, h.replace),
+		"PATCH /v1/tasks/{id}":  service.WithBody(access.WriteProjects, http.StatusOK, h.patch),
+		"DELETE /v1/tasks/{id}": service.NoContent(access.WriteProjects, h.delete),
 	} {
 		mux.Handle(pattern, env.Authenticated(fn))
 	}
@@ -29,87 +29,35 @@ type taskRoutes struct {
 	store *work.Tasks
 }
 
-func (h *taskRoutes) get(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ReadProjects)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	t, err := h.store.Get(r.Context(), p.TenantID, id)
-	if err != nil {
-		return err
-	}
-	writeTask(w, t)
-	return nil
+func (h *taskRoutes) get(c *service.Call) (work.Task, error) {
+	t, err := h.store.Get(c.Context(), c.TenantID, c.ID("id"))
+	return tagged(c, t, err)
 }
 
 // replace is PUT: every writable field from the body, omitted ones back to their defaults (position stays).
-func (h *taskRoutes) replace(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.WriteProjects)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in work.TaskInput
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	t, err := h.store.Replace(r.Context(), p.TenantID, p.IdentityID, id, in, taskIfMatch(r))
-	if err != nil {
-		return err
-	}
-	writeTask(w, t)
-	return nil
+func (h *taskRoutes) replace(c *service.Call, in work.TaskInput) (work.Task, error) {
+	t, err := h.store.Replace(c.Context(), c.TenantID, c.IdentityID, c.ID("id"), in, taskIfMatch(c.Request()))
+	return tagged(c, t, err)
 }
 
 // patch is a JSON merge patch (application/merge-patch+json or application/json): only the members sent
 // change, and null clears assignee_id and due_date.
-func (h *taskRoutes) patch(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.WriteProjects)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in work.TaskPatch
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	t, err := h.store.Patch(r.Context(), p.TenantID, p.IdentityID, id, in, taskIfMatch(r))
-	if err != nil {
-		return err
-	}
-	writeTask(w, t)
-	return nil
+func (h *taskRoutes) patch(c *service.Call, in work.TaskPatch) (work.Task, error) {
+	t, err := h.store.Patch(c.Context(), c.TenantID, c.IdentityID, c.ID("id"), in, taskIfMatch(c.Request()))
+	return tagged(c, t, err)
 }
 
-func (h *taskRoutes) delete(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.WriteProjects)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.store.Delete(r.Context(), p.TenantID, p.IdentityID, id, taskIfMatch(r)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *taskRoutes) delete(c *service.Call) error {
+	return h.store.Delete(c.Context(), c.TenantID, c.IdentityID, c.ID("id"), taskIfMatch(c.Request()))
 }
 
-func writeTask(w http.ResponseWriter, t work.Task) {
-	w.Header().Set("ETag", t.ETag())
-	httpx.WriteJSON(w, http.StatusOK, t)
+// tagged passes a store's answer on, first tagging the response with the task's ETag when there is a task:
+// every answer that carries a task carries its tag.
+func tagged(c *service.Call, t work.Task, err error) (work.Task, error) {
+	if err == nil {
+		c.Header().Set("ETag", t.ETag())
+	}
+	return t, err
 }
 
 // taskIfMatch reads the If-Match header (RFC 9110, 13.1.1): "*", or a list of entity tags, possibly over

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/config"
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/service"
@@ -54,66 +53,23 @@ type domainList struct {
 	Items []tenancy.Domain `json:"items"`
 }
 
-func (h *handler) listDomains(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ReadTenant)
-	if err != nil {
-		return err
-	}
-	items, err := h.domains.List(r.Context(), p.TenantID)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, domainList{Items: items})
-	return nil
+func (h *handler) listDomains(c *service.Call) (domainList, error) {
+	items, err := h.domains.List(c.Context(), c.TenantID)
+	return domainList{Items: items}, err
 }
 
-func (h *handler) addDomain(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ManageTenant)
-	if err != nil {
-		return err
+func (h *handler) addDomain(c *service.Call, in tenancy.DomainInput) (tenancy.Domain, error) {
+	d, err := h.domains.Add(c.Context(), c.TenantID, c.IdentityID, in)
+	if err == nil {
+		c.Header().Set("Location", "/v1/tenants/me/domains/"+d.ID.String())
 	}
-	var in tenancy.DomainInput
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	d, err := h.domains.Add(r.Context(), p.TenantID, p.IdentityID, in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/v1/tenants/me/domains/"+d.ID.String())
-	httpx.WriteJSON(w, http.StatusCreated, d)
-	return nil
+	return d, err
 }
 
-func (h *handler) removeDomain(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ManageTenant)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.domains.Remove(r.Context(), p.TenantID, p.IdentityID, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *handler) removeDomain(c *service.Call) error {
+	return h.domains.Remove(c.Context(), c.TenantID, c.IdentityID, c.ID("id"))
 }
 
-func (h *handler) verifyDomain(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ManageTenant)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	d, err := h.domains.Verify(r.Context(), p.TenantID, p.IdentityID, id)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, d)
-	return nil
+func (h *handler) verifyDomain(c *service.Call) (tenancy.Domain, error) {
+	return h.domains.Verify(c.Context(), c.TenantID, c.IdentityID, c.ID("id"))
 }

@@ -6,6 +6,7 @@ package tenants
 import (
 	"net/http"
 
+	"github.com/coditect/hyperscale/shared/access"
 	"github.com/coditect/hyperscale/shared/httpx"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/service"
@@ -39,15 +40,16 @@ func newHandler(env *service.Env, resolver tenancy.TXTResolver) http.Handler {
 	}
 	mux := env.Mux()
 	mux.Handle("POST /v1/tenants", httpx.HandlerFunc(h.signUp))
-	mux.Handle("POST /v1/tenants/me/domains", env.Authenticated(env.Idempotent(h.withDomains(h.addDomain))))
+	mux.Handle("POST /v1/tenants/me/domains", env.Authenticated(env.Idempotent(
+		h.withDomains(service.WithBody(access.ManageTenant, http.StatusCreated, h.addDomain)))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
-		"GET /v1/tenants/me":                      h.getTenant,
-		"PUT /v1/tenants/me":                      h.updateTenant,
-		"GET /v1/tenants/me/settings":             h.getSettings,
-		"PUT /v1/tenants/me/settings":             h.replaceSettings,
-		"GET /v1/tenants/me/domains":              h.withDomains(h.listDomains),
-		"DELETE /v1/tenants/me/domains/{id}":      h.withDomains(h.removeDomain),
-		"POST /v1/tenants/me/domains/{id}/verify": h.withDomains(h.verifyDomain),
+		"GET /v1/tenants/me":                      service.Reply(access.ReadTenant, h.getTenant),
+		"PUT /v1/tenants/me":                      service.WithBody(access.ManageTenant, http.StatusOK, h.updateTenant),
+		"GET /v1/tenants/me/settings":             service.Reply(access.ReadTenant, h.getSettings),
+		"PUT /v1/tenants/me/settings":             service.WithBody(access.ManageTenant, http.StatusOK, h.replaceSettings),
+		"GET /v1/tenants/me/domains":              h.withDomains(service.Reply(access.ReadTenant, h.listDomains)),
+		"DELETE /v1/tenants/me/domains/{id}":      h.withDomains(service.NoContent(access.ManageTenant, h.removeDomain)),
+		"POST /v1/tenants/me/domains/{id}/verify": h.withDomains(service.Reply(access.ManageTenant, h.verifyDomain)),
 	} {
 		mux.Handle(pattern, env.Authenticated(fn))
 	}

@@ -32,15 +32,17 @@ func register(env *service.Env, mux *http.ServeMux) {
 	h := &handler{env: env, store: members.New(env.DB.Directory, env.DB.Tenants, ids, env.Log)}
 	// Creating POSTs honour Idempotency-Key, so a retried add or invite answers as the first did rather than
 	// with already_member or invitation_exists.
-	mux.Handle("POST /v1/users", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.add))))
-	mux.Handle("POST /v1/users/invite", env.Authenticated(env.Idempotent(httpx.HandlerFunc(h.invite))))
+	mux.Handle("POST /v1/users", env.Authenticated(env.Idempotent(
+		service.WithBody(access.ManageMembers, http.StatusCreated, h.add))))
+	mux.Handle("POST /v1/users/invite", env.Authenticated(env.Idempotent(
+		service.WithBody(access.ManageMembers, http.StatusCreated, h.invite))))
 	for pattern, fn := range map[string]httpx.HandlerFunc{
-		"GET /v1/users":                     h.list,
-		"GET /v1/users/me":                  h.me,
-		"PUT /v1/users/me":                  h.updateMe,
-		"GET /v1/users/invitations":         h.invitations,
-		"DELETE /v1/users/invitations/{id}": h.revoke,
-		"PUT /v1/users/{id}/role":           h.changeRole,
+		"GET /v1/users":                     service.List(access.ReadMembers, h.query, h.list),
+		"GET /v1/users/me":                  service.Reply(access.ReadMembers, h.me),
+		"PUT /v1/users/me":                  service.WithBody(access.ReadMembers, http.StatusOK, h.updateMe),
+		"GET /v1/users/invitations":         service.List(access.ManageMembers, service.Pages(env.Cursors), h.invitations),
+		"DELETE /v1/users/invitations/{id}": service.NoContent(access.ManageMembers, h.revoke),
+		"PUT /v1/users/{id}/role":           service.WithBody(access.ManageMembers, http.StatusOK, h.changeRole),
 		"DELETE /v1/users/{id}":             h.remove,
 	} {
 		mux.Handle(pattern, env.Authenticated(fn))
@@ -56,17 +58,19 @@ type handler struct {
 	store *members.Store
 }
 
-func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ReadMembers)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
+// memberQuery is what GET /v1/users reads from its query string.
+type memberQuery struct {
+	filter members.Filter
+	page   page.Request
+}
+
+// query reads the list's filters and page, answering every failing parameter at once.
+func (h *handler) query(c *service.Call) (memberQuery, error) {
+	q := c.Query()
 	f := members.Filter{Role: q.Get("role"), Query: q.Get("q")}
 	ferr := f.Validate()
 	req, perr := page.Parse(q, h.env.Cursors, page.Scope("GET /v1/users", url.Values{"role": {f.Role}, "q": {f.Query}}))
 	if perr != nil || ferr != nil {
-		// Every failing parameter at once.
 		var all valid.Errors
 		for _, e := range []error{perr, ferr} {
 			var fe valid.Errors
@@ -74,134 +78,45 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 				all = append(all, fe...)
 			}
 		}
-		return all
+		return memberQuery{}, all
 	}
-	pg, err := h.store.List(r.Context(), p.TenantID, f, req)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, pg)
-	return nil
+	return memberQuery{filter: f, page: req}, nil
 }
 
-func (h *handler) add(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ManageMembers)
-	if err != nil {
-		return err
-	}
-	var in members.AddInput
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	m, err := h.store.Add(r.Context(), p.TenantID, p.IdentityID, in)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusCreated, m)
-	return nil
+func (h *handler) list(c *service.Call, q memberQuery) (page.Page[members.Member], error) {
+	return h.store.List(c.Context(), c.TenantID, q.filter, q.page)
 }
 
-func (h *handler) me(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ReadMembers)
-	if err != nil {
-		return err
-	}
-	prof, err := h.store.Profile(r.Context(), p.TenantID, p.IdentityID)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, prof)
-	return nil
+func (h *handler) add(c *service.Call, in members.AddInput) (members.Member, error) {
+	return h.store.Add(c.Context(), c.TenantID, c.IdentityID, in)
 }
 
-func (h *handler) updateMe(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ReadMembers)
-	if err != nil {
-		return err
-	}
-	var in members.ProfileInput
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	prof, err := h.store.UpdateProfile(r.Context(), p.TenantID, p.IdentityID, in)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, prof)
-	return nil
+func (h *handler) me(c *service.Call) (members.Profile, error) {
+	return h.store.Profile(c.Context(), c.TenantID, c.IdentityID)
 }
 
-func (h *handler) invite(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ManageMembers)
-	if err != nil {
-		return err
-	}
-	var in members.InviteInput
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	inv, err := h.store.Invite(r.Context(), p.TenantID, p.IdentityID, in, h.env.Now())
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusCreated, inv)
-	return nil
+func (h *handler) updateMe(c *service.Call, in members.ProfileInput) (members.Profile, error) {
+	return h.store.UpdateProfile(c.Context(), c.TenantID, c.IdentityID, in)
 }
 
-func (h *handler) invitations(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ManageMembers)
-	if err != nil {
-		return err
-	}
-	req, err := page.Parse(r.URL.Query(), h.env.Cursors, "GET /v1/users/invitations")
-	if err != nil {
-		return err
-	}
-	pg, err := h.store.Invitations(r.Context(), p.TenantID, req, h.env.Now())
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, pg)
-	return nil
+func (h *handler) invite(c *service.Call, in members.InviteInput) (members.Invitation, error) {
+	return h.store.Invite(c.Context(), c.TenantID, c.IdentityID, in, h.env.Now())
 }
 
-func (h *handler) revoke(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ManageMembers)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.store.Revoke(r.Context(), p.TenantID, p.IdentityID, id, h.env.Now()); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+func (h *handler) invitations(c *service.Call, req page.Request) (page.Page[members.Invitation], error) {
+	return h.store.Invitations(c.Context(), c.TenantID, req, h.env.Now())
 }
 
-func (h *handler) changeRole(w http.ResponseWriter, r *http.Request) error {
-	p, err := service.Allow(r, access.ManageMembers)
-	if err != nil {
-		return err
-	}
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in members.RoleInput
-	if err := httpx.Decode(w, r, &in); err != nil {
-		return err
-	}
-	m, err := h.store.ChangeRole(r.Context(), p.TenantID, p.IdentityID, id, in)
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, m)
-	return nil
+func (h *handler) revoke(c *service.Call) error {
+	return h.store.Revoke(c.Context(), c.TenantID, c.IdentityID, c.ID("id"), h.env.Now())
 }
 
+func (h *handler) changeRole(c *service.Call, in members.RoleInput) (members.Member, error) {
+	return h.store.ChangeRole(c.Context(), c.TenantID, c.IdentityID, c.ID("id"), in)
+}
+
+// remove is not a NoContent route: anyone may leave an organization, whatever their role; removing someone
+// else is an admin's act, so the action depends on the path.
 func (h *handler) remove(w http.ResponseWriter, r *http.Request) error {
 	p, ok := httpx.PrincipalFrom(r.Context())
 	if !ok {

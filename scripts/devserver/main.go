@@ -32,6 +32,7 @@ import (
 	"github.com/coditect/hyperscale/schema"
 	"github.com/coditect/hyperscale/shared/config"
 	"github.com/coditect/hyperscale/shared/contract"
+	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/service"
 )
 
@@ -198,12 +199,11 @@ func ensureDatabase(ctx context.Context, admin, name string) (string, error) {
 			return "", fmt.Errorf("create database %s: %w", name, err)
 		}
 	}
-	u, err := url.Parse(admin)
+	u, err := db.WithDatabase(admin, name)
 	if err != nil {
 		return "", fmt.Errorf("DATABASE_ADMIN_URL: %w", err)
 	}
-	u.Path = "/" + name
-	return u.String(), nil
+	return u, nil
 }
 
 func walkthrough(port string) string {

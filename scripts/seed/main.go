@@ -51,6 +51,7 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/schema"
+	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/jackc/pgx/v5"
 )
@@ -194,7 +195,7 @@ func (c *config) run(ctx context.Context) error {
 	}
 	c.logf("seed: %s tenants (%d large: %s tasks, %d projects, %d members each; small: %s projects, %s tasks), seed %d, as of %s, %d workers",
 		thousands(int64(c.tenants)), c.large, thousands(int64(c.largeTasks)), c.largeProjects, c.largeMembers, c.smallProjects, c.smallTasks, c.seed, c.now.Format(time.DateOnly), c.workers)
-	c.logf("into %s", redact(c.url))
+	c.logf("into %s", db.Redact(c.url))
 	var results []phaseResult
 	phase := func(name string, fn func() error) error {
 		t0 := time.Now()
@@ -296,7 +297,7 @@ func (c *config) target(ctx context.Context) error {
 		if admin == "" {
 			admin = defaultAdminURL
 		}
-		u, err := withDatabase(admin, "hyperscale_bench")
+		u, err := db.WithDatabase(admin, "hyperscale_bench")
 		if err != nil {
 			return err
 		}
@@ -310,13 +311,13 @@ func (c *config) target(ctx context.Context) error {
 	if name == "" || name == "postgres" || strings.HasPrefix(name, "template") {
 		return fmt.Errorf("-url must name a database of its own to fill, not %q", name)
 	}
-	maint, err := withDatabase(c.url, "postgres")
+	maint, err := db.WithDatabase(c.url, "postgres")
 	if err != nil {
 		return err
 	}
 	conn, err := pgx.Connect(ctx, maint)
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", redact(maint), err)
+		return fmt.Errorf("connect to %s: %w", db.Redact(maint), err)
 	}
 	defer conn.Close(ctx)
 	ident := pgx.Identifier{name}.Sanitize()
@@ -518,25 +519,6 @@ func (c *config) report(ctx context.Context, results []phaseResult, total time.D
 	}
 	c.logf("\nleft empty: %s", strings.Join(empty, ", "))
 	return nil
-}
-
-// withDatabase returns dsn naming database name instead.
-func withDatabase(dsn, name string) (string, error) {
-	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("%s is not a postgres:// URL", redact(dsn))
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-// redact hides a URL's password for messages.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 func round(d time.Duration) time.Duration {

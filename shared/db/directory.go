@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/coditect/hyperscale/shared/obs"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -53,10 +54,7 @@ type Directory struct {
 
 // NewDirectory wraps pool as the directory handle.
 func NewDirectory(pool *pgxpool.Pool, log *slog.Logger) *Directory {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Directory{pool: pool, log: log}
+	return &Directory{pool: pool, log: obs.OrDiscard(log)}
 }
 
 // Platform runs fn in one directory transaction on behalf of entry point e, and records that it did.

@@ -339,13 +339,8 @@ func (s *Service) RemoveTOTP(ctx context.Context, client string, identityID uuid
 	var outcome error
 	err = s.dir.Platform(ctx, db.EntryMFA, func(tx pgx.Tx) error {
 		if code != "" {
-			ok, err := s.checkSecondFactor(ctx, tx, identityID, code, now)
-			if err != nil {
+			if ok, err := s.spendSecondFactor(ctx, tx, a, identityID, code, now, &outcome); !ok {
 				return err
-			}
-			if !ok {
-				outcome = ErrInvalidMFACode
-				return s.record(ctx, tx, a, now)
 			}
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM directory.mfa_recovery_codes WHERE identity_id = $1`, identityID); err != nil {
@@ -436,13 +431,8 @@ func (s *Service) LoginMFA(ctx context.Context, client, mfaToken, code string, n
 		if err := throttled(ctx, tx, a, now); err != nil {
 			return err
 		}
-		ok, err := s.checkSecondFactor(ctx, tx, identityID, code, now)
-		if err != nil {
+		if ok, err := s.spendSecondFactor(ctx, tx, a, identityID, code, now, &outcome); !ok {
 			return err
-		}
-		if !ok {
-			outcome = ErrInvalidMFACode
-			return s.record(ctx, tx, a, now)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE directory.mfa_challenges SET used_at = $2 WHERE token_hash = $1`, digest(mfaToken), now); err != nil {
 			return err
@@ -461,6 +451,18 @@ func (s *Service) LoginMFA(ctx context.Context, client, mfaToken, code string, n
 		return Session{}, outcome
 	}
 	return sess, nil
+}
+
+// spendSecondFactor checks code with checkSecondFactor. A wrong code sets *outcome to ErrInvalidMFACode and
+// records the failed attempt a, which the transaction must commit: ok is false, and err only says whether
+// recording failed. The caller returns err when ok is false.
+func (s *Service) spendSecondFactor(ctx context.Context, tx pgx.Tx, a attempt, identityID uuid.UUID, code string, now time.Time, outcome *error) (ok bool, err error) {
+	ok, err = s.checkSecondFactor(ctx, tx, identityID, code, now)
+	if err != nil || ok {
+		return ok && err == nil, err
+	}
+	*outcome = ErrInvalidMFACode
+	return false, s.record(ctx, tx, a, now)
 }
 
 // checkSecondFactor reports whether code is a current, never accepted code of identityID's confirmed

@@ -27,6 +27,7 @@ import (
 	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/membership"
+	"github.com/coditect/hyperscale/shared/obs"
 	"github.com/coditect/hyperscale/shared/page"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -92,10 +93,7 @@ type Store struct {
 
 // New returns the store. ids starts the session of a person accepting an invitation and hashes new passwords.
 func New(dir *db.Directory, tenants *db.Tenants, ids *identity.Service, log *slog.Logger) *Store {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Store{dir: dir, tenants: tenants, ids: ids, log: log}
+	return &Store{dir: dir, tenants: tenants, ids: ids, log: obs.OrDiscard(log)}
 }
 
 // Filter narrows a member list.

@@ -209,3 +209,12 @@ func (h *ContextHandler) WithGroup(name string) slog.Handler {
 		ops:     append(h.ops[:len(h.ops):len(h.ops)], handlerOp{group: name}),
 	}
 }
+
+// OrDiscard returns log, or a logger that drops every record when log is nil: the stores take an optional
+// logger (tests and tools pass nil) and log through it unconditionally.
+func OrDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
+}

@@ -8,6 +8,7 @@ package page
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -71,16 +72,34 @@ type Page[T any] struct {
 // it came back, proves there is a next page and is not shown. id gives a row's cursor position. The next
 // cursor is signed for r's scope, so it opens only on the list r was parsed for.
 func Of[T any](r Request, rows []T, id func(T) uuid.UUID) Page[T] {
+	return Keyset(rows, r.Limit, func(last T) string { return r.cursors.Seal(r.scope, cursor{After: id(last)}) })
+}
+
+// Keyset builds the page of at most limit rows from rows fetched with a limit of limit+1, as Of does, for a
+// list whose cursor holds more than the last row's id (its ordering key, its filters): next returns the sealed
+// cursor that follows last, the page's last row, and is called only when there is a next page.
+func Keyset[T any](rows []T, limit int, next func(last T) string) Page[T] {
 	p := Page[T]{Items: rows}
 	if p.Items == nil {
 		p.Items = []T{}
 	}
-	if len(rows) > r.Limit {
-		p.Items = rows[:r.Limit]
-		next := r.cursors.Seal(r.scope, cursor{After: id(p.Items[r.Limit-1])})
-		p.NextCursor = &next
+	if len(rows) > limit {
+		p.Items = rows[:limit]
+		c := next(p.Items[limit-1])
+		p.NextCursor = &c
 	}
 	return p
+}
+
+// ParseLimit reads only limit from q (DefaultLimit when it is absent), adding a bad value to errs, for a list
+// whose cursor carries more than an id and is opened by the list itself.
+func ParseLimit(q url.Values, errs *valid.Errors) int {
+	r, err := Parse(url.Values{"limit": q["limit"]}, nil, "")
+	var fe valid.Errors
+	if errors.As(err, &fe) {
+		*errs = append(*errs, fe...)
+	}
+	return r.Limit
 }
 
 // mustJSON encodes a cursor payload, which is always a plain struct of ids, numbers, strings and times.

@@ -1,6 +1,7 @@
 package tenancy
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ const maxCachedTenants = 100_000
 // StatusCache and MFAPolicy share: a value read for every authenticated request, trusted for a short bound.
 type tenantCache[V any] struct {
 	ttl time.Duration
+	now func() time.Time
 
 	mu      sync.Mutex
 	entries map[uuid.UUID]tenantEntry[V]
@@ -26,7 +28,21 @@ type tenantEntry[V any] struct {
 }
 
 func newTenantCache[V any](ttl time.Duration) *tenantCache[V] {
-	return &tenantCache[V]{ttl: ttl, entries: map[uuid.UUID]tenantEntry[V]{}}
+	return &tenantCache[V]{ttl: ttl, now: time.Now, entries: map[uuid.UUID]tenantEntry[V]{}}
+}
+
+// lookup returns tenantID's fresh value, or reads it with load and keeps it. A failed read keeps nothing.
+func (c *tenantCache[V]) lookup(ctx context.Context, tenantID uuid.UUID, load func(ctx context.Context, tenantID uuid.UUID) (V, error)) (V, error) {
+	now := c.now()
+	if v, ok := c.get(tenantID, now); ok {
+		return v, nil
+	}
+	v, err := load(ctx, tenantID)
+	if err != nil {
+		return v, err
+	}
+	c.put(tenantID, v, now)
+	return v, nil
 }
 
 // get returns tenantID's value when one was kept and is still fresh at now.

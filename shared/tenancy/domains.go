@@ -15,6 +15,7 @@ import (
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/fault"
+	"github.com/coditect/hyperscale/shared/obs"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -190,9 +191,6 @@ func NewDomains(dir *db.Directory, tenants *db.Tenants, resolver TXTResolver, lo
 	if resolver == nil {
 		resolver = net.DefaultResolver
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	all := append([]string{}, PlatformDomains...)
 	for _, r := range reserved {
 		if r = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(r)), "."); r != "" {
@@ -200,7 +198,7 @@ func NewDomains(dir *db.Directory, tenants *db.Tenants, resolver TXTResolver, lo
 		}
 	}
 	return &Domains{dir: dir, tenants: tenants, resolver: resolver, timeout: DefaultLookupTimeout, claimTTL: DefaultClaimTTL,
-		reserved: all, log: log}
+		reserved: all, log: obs.OrDiscard(log)}
 }
 
 // WithConfig returns a copy of s whose new claims live as long as cfg says; cfg is validated already.

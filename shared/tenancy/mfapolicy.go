@@ -17,22 +17,21 @@ import (
 // 0 reads every time.
 type MFAPolicy struct {
 	tenants *db.Tenants
-	now     func() time.Time
 	cache   *tenantCache[bool]
 }
 
 // NewMFAPolicy returns a cache over the tenant store.
 func NewMFAPolicy(tenants *db.Tenants, ttl time.Duration) *MFAPolicy {
-	return &MFAPolicy{tenants: tenants, now: time.Now, cache: newTenantCache[bool](ttl)}
+	return &MFAPolicy{tenants: tenants, cache: newTenantCache[bool](ttl)}
 }
 
 // Required reports whether tenantID requires a second factor of every member; an organization without stored
 // settings does not.
 func (c *MFAPolicy) Required(ctx context.Context, tenantID uuid.UUID) (bool, error) {
-	now := c.now()
-	if required, ok := c.cache.get(tenantID, now); ok {
-		return required, nil
-	}
+	return c.cache.lookup(ctx, tenantID, c.read)
+}
+
+func (c *MFAPolicy) read(ctx context.Context, tenantID uuid.UUID) (bool, error) {
 	var required bool
 	err := c.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT require_mfa FROM tenant.settings WHERE tenant_id = $1`, tenantID).Scan(&required)
@@ -44,6 +43,5 @@ func (c *MFAPolicy) Required(ctx context.Context, tenantID uuid.UUID) (bool, err
 	if err != nil {
 		return false, fmt.Errorf("tenant %s mfa policy: %w", tenantID, err)
 	}
-	c.cache.put(tenantID, required, now)
 	return required, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/coditect/hyperscale/pubsub"
 	"github.com/coditect/hyperscale/shared/activity"
 	"github.com/coditect/hyperscale/shared/db"
+	"github.com/coditect/hyperscale/shared/obs"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -44,10 +45,7 @@ type Organizations struct {
 // NewOrganizations returns the store over both handles: the organization lives in the directory, its activity
 // and events in its tenant store.
 func NewOrganizations(dir *db.Directory, tenants *db.Tenants, log *slog.Logger) *Organizations {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Organizations{dir: dir, tenants: tenants, log: log}
+	return &Organizations{dir: dir, tenants: tenants, log: obs.OrDiscard(log)}
 }
 
 const tenantColumns = `id, slug, name, status, plan, created_at`

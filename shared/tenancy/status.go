@@ -23,31 +23,29 @@ const (
 // ttl; ttl 0 reads every time.
 type StatusCache struct {
 	dir   *db.Directory
-	now   func() time.Time
 	cache *tenantCache[string]
 }
 
 // NewStatusCache returns a cache over the directory.
 func NewStatusCache(dir *db.Directory, ttl time.Duration) *StatusCache {
-	return &StatusCache{dir: dir, now: time.Now, cache: newTenantCache[string](ttl)}
+	return &StatusCache{dir: dir, cache: newTenantCache[string](ttl)}
 }
 
 // Status returns tenantID's status; an organization the directory does not have is StatusDeleted.
 func (c *StatusCache) Status(ctx context.Context, tenantID uuid.UUID) (string, error) {
-	now := c.now()
-	if status, ok := c.cache.get(tenantID, now); ok {
-		return status, nil
-	}
+	return c.cache.lookup(ctx, tenantID, c.read)
+}
+
+func (c *StatusCache) read(ctx context.Context, tenantID uuid.UUID) (string, error) {
 	var status string
 	err := c.dir.Platform(ctx, db.EntryTenantStatus, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT status FROM directory.tenants WHERE id = $1`, tenantID).Scan(&status)
 	})
 	switch {
 	case errors.Is(err, db.ErrNotFound):
-		status = StatusDeleted
+		return StatusDeleted, nil
 	case err != nil:
 		return "", fmt.Errorf("tenant %s status: %w", tenantID, err)
 	}
-	c.cache.put(tenantID, status, now)
 	return status, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/membership"
+	"github.com/coditect/hyperscale/shared/obs"
 	"github.com/coditect/hyperscale/shared/token"
 	"github.com/coditect/hyperscale/shared/valid"
 	"github.com/google/uuid"
@@ -93,10 +94,7 @@ type Service struct {
 
 // New returns the tenancy service.
 func New(dir *db.Directory, tenants *db.Tenants, ids *identity.Service, log *slog.Logger) *Service {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Service{dir: dir, tenants: tenants, ids: ids, log: log}
+	return &Service{dir: dir, tenants: tenants, ids: ids, log: obs.OrDiscard(log)}
 }
 
 // SignUp creates the organization, its owner's identity (or reuses it, when the email already has one and the

@@ -3,7 +3,6 @@ package work
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -64,12 +63,7 @@ func ParseActivityQuery(v url.Values, c *page.Cursors) (ActivityQuery, error) {
 		q    = ActivityQuery{cursors: c}
 		errs valid.Errors
 	)
-	req, err := page.Parse(url.Values{"limit": v["limit"]}, nil, "")
-	var limitErrs valid.Errors
-	if errors.As(err, &limitErrs) {
-		errs = append(errs, limitErrs...)
-	}
-	q.Limit = req.Limit
+	q.Limit = page.ParseLimit(v, &errs)
 	if s := v.Get("entity_type"); s != "" {
 		q.EntityType = s
 		errs.Check(activityEntityTypePattern.MatchString(s), "entity_type", "must be an entity type such as project or task")
@@ -190,15 +184,7 @@ func (s *ActivityTrail) List(ctx context.Context, tenantID uuid.UUID, q Activity
 	if err != nil {
 		return page.Page[ActivityEntry]{}, fmt.Errorf("list activity: %w", err)
 	}
-	out := page.Page[ActivityEntry]{Items: items}
-	if out.Items == nil {
-		out.Items = []ActivityEntry{}
-	}
-	if len(items) > q.Limit {
-		out.Items = items[:q.Limit]
-		last := out.Items[q.Limit-1]
-		next := q.cursors.Seal(q.scope, activityCursor{Order: activityCursorOrder, At: last.CreatedAt, After: last.ID})
-		out.NextCursor = &next
-	}
-	return out, nil
+	return page.Keyset(items, q.Limit, func(last ActivityEntry) string {
+		return q.cursors.Seal(q.scope, activityCursor{Order: activityCursorOrder, At: last.CreatedAt, After: last.ID})
+	}), nil
 }

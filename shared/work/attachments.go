@@ -367,7 +367,7 @@ func (s *Attachments) Complete(ctx context.Context, tenantID, actorID, taskID, i
 		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "attachment", EntityID: id, Action: activity.Updated, Changes: changes,
 		}, activity.Event{Type: pubsub.TypeAttachmentAdded, Payload: pubsub.AttachmentAdded{
-			AttachmentID: id, TaskID: taskID, ProjectID: projectID, Filename: a.Filename, ContentType: a.ContentType,
+			AttachmentID: id, TaskRef: pubsub.TaskRef{TaskID: taskID, ProjectID: projectID}, Filename: a.Filename, ContentType: a.ContentType,
 			Size: a.Size, ActorID: actorID,
 		}})
 	})
@@ -396,37 +396,16 @@ func (s *Attachments) Get(ctx context.Context, tenantID, taskID, id uuid.UUID) (
 
 // List returns one page of the live task taskID's attachments, pending and complete, newest first.
 func (s *Attachments) List(ctx context.Context, tenantID, taskID uuid.UUID, req page.Request) (page.Page[Attachment], error) {
-	var items []Attachment
-	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(liveTaskProjectSQL, tenantID, taskID)
-		if req.After == uuid.Nil {
-			b.Queue(`SELECT `+attachmentColumns+` FROM tenant.attachments a WHERE a.tenant_id = $1 AND a.task_id = $2
-				AND a.deleted_at IS NULL ORDER BY a.id DESC LIMIT $3`, tenantID, taskID, req.Limit+1)
-		} else {
-			b.Queue(`SELECT `+attachmentColumns+` FROM tenant.attachments a WHERE a.tenant_id = $1 AND a.task_id = $2
-				AND a.deleted_at IS NULL AND a.id < $4 ORDER BY a.id DESC LIMIT $3`, tenantID, taskID, req.Limit+1, req.After)
-		}
-		br := tx.SendBatch(ctx, b)
-		defer br.Close()
-		var projectID uuid.UUID
-		if err := br.QueryRow().Scan(&projectID); err != nil {
-			return fmt.Errorf("task %s: %w", taskID, db.Classify(err))
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
-		items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attachment, error) { return scanAttachment(r) })
-		if err != nil {
-			return err
-		}
-		return br.Close()
-	})
+	pg, err := pageOfTask(ctx, s.tenants, tenantID, taskID, req, taskPageQuery{
+		first: `SELECT ` + attachmentColumns + ` FROM tenant.attachments a WHERE a.tenant_id = $1 AND a.task_id = $2
+			AND a.deleted_at IS NULL ORDER BY a.id DESC LIMIT $3`,
+		after: `SELECT ` + attachmentColumns + ` FROM tenant.attachments a WHERE a.tenant_id = $1 AND a.task_id = $2
+			AND a.deleted_at IS NULL AND a.id < $4 ORDER BY a.id DESC LIMIT $3`,
+	}, func(r pgx.CollectableRow) (Attachment, error) { return scanAttachment(r) }, func(a Attachment) uuid.UUID { return a.ID })
 	if err != nil {
 		return page.Page[Attachment]{}, fmt.Errorf("list attachments of task %s: %w", taskID, err)
 	}
-	return page.Of(req, items, func(a Attachment) uuid.UUID { return a.ID }), nil
+	return pg, nil
 }
 
 // Delete removes an attachment: the row is soft-deleted, a complete one's size is subtracted from the storage
@@ -456,7 +435,7 @@ func (s *Attachments) Delete(ctx context.Context, tenantID, actorID uuid.UUID, m
 		if err := activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "attachment", EntityID: id, Action: activity.Deleted,
 		}, activity.Event{Type: pubsub.TypeAttachmentDeleted, Payload: pubsub.AttachmentDeleted{
-			AttachmentID: id, TaskID: taskID, ProjectID: projectID, Size: freed, ActorID: actorID,
+			AttachmentID: id, TaskRef: pubsub.TaskRef{TaskID: taskID, ProjectID: projectID}, Size: freed, ActorID: actorID,
 		}}); err != nil {
 			return err
 		}

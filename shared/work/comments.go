@@ -60,21 +60,6 @@ func NewComments(d *db.DB) *Comments {
 	return &Comments{tenants: d.Tenants}
 }
 
-// liveTaskProjectSQL returns a live task's project, or no row when the task, or its project, is deleted or
-// belongs to another tenant. Comments and attachments check their task with it before reading or writing.
-const liveTaskProjectSQL = `SELECT t.project_id FROM tenant.tasks t
-	JOIN tenant.projects p ON p.tenant_id = t.tenant_id AND p.id = t.project_id
-	WHERE t.tenant_id = $1 AND t.id = $2 AND t.deleted_at IS NULL AND p.deleted_at IS NULL`
-
-// liveParentTask returns the project of task taskID when the task is live, and db.ErrNotFound otherwise.
-func liveParentTask(ctx context.Context, tx pgx.Tx, tenantID, taskID uuid.UUID) (uuid.UUID, error) {
-	var projectID uuid.UUID
-	if err := tx.QueryRow(ctx, liveTaskProjectSQL, tenantID, taskID).Scan(&projectID); err != nil {
-		return uuid.Nil, fmt.Errorf("task %s: %w", taskID, db.Classify(err))
-	}
-	return projectID, nil
-}
-
 const commentColumns = `c.id, c.task_id, c.author_id, c.body, c.created_at, c.updated_at`
 
 // liveCommentSQL reads a live comment of a live task and project, with the project's id.
@@ -117,7 +102,7 @@ func (s *Comments) Create(ctx context.Context, tenantID, actorID, taskID uuid.UU
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Created,
 			Changes: map[string]activity.Change{"task_id": {New: taskID}, "body": {New: c.Body}},
 		}, activity.Event{Type: pubsub.TypeCommentCreated, Payload: pubsub.CommentCreated{
-			CommentID: id, TaskID: taskID, ProjectID: projectID, AuthorID: actorID, CreatedAt: c.CreatedAt,
+			CommentID: id, TaskRef: pubsub.TaskRef{TaskID: taskID, ProjectID: projectID}, AuthorID: actorID, CreatedAt: c.CreatedAt,
 		}})
 	})
 	if err != nil {
@@ -129,38 +114,30 @@ func (s *Comments) Create(ctx context.Context, tenantID, actorID, taskID uuid.UU
 // List returns one page of the live task taskID's comments, oldest first, as a conversation reads. Comments
 // added while a client pages through sort after every page it has seen, so each comment appears exactly once.
 func (s *Comments) List(ctx context.Context, tenantID, taskID uuid.UUID, req page.Request) (page.Page[Comment], error) {
-	var items []Comment
-	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		// The task check and the page travel in one round trip; the check's answer decides between 404 and a page.
-		b := &pgx.Batch{}
-		b.Queue(liveTaskProjectSQL, tenantID, taskID)
-		if req.After == uuid.Nil {
-			b.Queue(`SELECT `+commentColumns+` FROM tenant.comments c WHERE c.tenant_id = $1 AND c.task_id = $2
-				AND c.deleted_at IS NULL ORDER BY c.id LIMIT $3`, tenantID, taskID, req.Limit+1)
-		} else {
-			b.Queue(`SELECT `+commentColumns+` FROM tenant.comments c WHERE c.tenant_id = $1 AND c.task_id = $2
-				AND c.deleted_at IS NULL AND c.id > $4 ORDER BY c.id LIMIT $3`, tenantID, taskID, req.Limit+1, req.After)
-		}
-		br := tx.SendBatch(ctx, b)
-		defer br.Close()
-		var projectID uuid.UUID
-		if err := br.QueryRow().Scan(&projectID); err != nil {
-			return fmt.Errorf("task %s: %w", taskID, db.Classify(err))
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
-		items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Comment, error) { return scanComment(r) })
-		if err != nil {
-			return err
-		}
-		return br.Close()
-	})
+	pg, err := pageOfTask(ctx, s.tenants, tenantID, taskID, req, taskPageQuery{
+		first: `SELECT ` + commentColumns + ` FROM tenant.comments c WHERE c.tenant_id = $1 AND c.task_id = $2
+			AND c.deleted_at IS NULL ORDER BY c.id LIMIT $3`,
+		after: `SELECT ` + commentColumns + ` FROM tenant.comments c WHERE c.tenant_id = $1 AND c.task_id = $2
+			AND c.deleted_at IS NULL AND c.id > $4 ORDER BY c.id LIMIT $3`,
+	}, func(r pgx.CollectableRow) (Comment, error) { return scanComment(r) }, func(c Comment) uuid.UUID { return c.ID })
 	if err != nil {
 		return page.Page[Comment]{}, fmt.Errorf("list comments of task %s: %w", taskID, err)
 	}
-	return page.Of(req, items, func(c Comment) uuid.UUID { return c.ID }), nil
+	return pg, nil
+}
+
+// lockOwnComment locks the live comment id for a change by actorID, with its task's project: ErrNotAuthor
+// unless actorID wrote it or is a moderator.
+func lockOwnComment(ctx context.Context, tx pgx.Tx, tenantID, actorID uuid.UUID, moderator bool, id uuid.UUID) (Comment, uuid.UUID, error) {
+	var projectID uuid.UUID
+	c, err := scanComment(tx.QueryRow(ctx, liveCommentSQL+` FOR UPDATE OF c`, tenantID, id), &projectID)
+	if err != nil {
+		return Comment{}, uuid.Nil, err
+	}
+	if c.AuthorID != actorID && !moderator {
+		return Comment{}, uuid.Nil, ErrNotAuthor
+	}
+	return c, projectID, nil
 }
 
 // Update replaces a comment's body. actorID must be its author unless moderator is set (an organization admin
@@ -171,13 +148,9 @@ func (s *Comments) Update(ctx context.Context, tenantID, actorID uuid.UUID, mode
 	}
 	var c Comment
 	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		var projectID uuid.UUID
-		old, err := scanComment(tx.QueryRow(ctx, liveCommentSQL+` FOR UPDATE OF c`, tenantID, id), &projectID)
+		old, projectID, err := lockOwnComment(ctx, tx, tenantID, actorID, moderator, id)
 		if err != nil {
 			return err
-		}
-		if old.AuthorID != actorID && !moderator {
-			return ErrNotAuthor
 		}
 		if old.Body == in.Body {
 			c = old
@@ -196,7 +169,7 @@ func (s *Comments) Update(ctx context.Context, tenantID, actorID uuid.UUID, mode
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Updated,
 			Changes: map[string]activity.Change{"body": {Old: old.Body, New: c.Body}},
 		}, activity.Event{Type: pubsub.TypeCommentUpdated, Payload: pubsub.CommentUpdated{
-			CommentID: id, TaskID: c.TaskID, ProjectID: projectID, ActorID: actorID,
+			CommentID: id, TaskRef: pubsub.TaskRef{TaskID: c.TaskID, ProjectID: projectID}, ActorID: actorID,
 		}})
 	})
 	if err != nil {
@@ -208,13 +181,9 @@ func (s *Comments) Update(ctx context.Context, tenantID, actorID uuid.UUID, mode
 // Delete soft-deletes a comment, under the same rule as Update.
 func (s *Comments) Delete(ctx context.Context, tenantID, actorID uuid.UUID, moderator bool, id uuid.UUID) error {
 	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		var projectID uuid.UUID
-		old, err := scanComment(tx.QueryRow(ctx, liveCommentSQL+` FOR UPDATE OF c`, tenantID, id), &projectID)
+		old, projectID, err := lockOwnComment(ctx, tx, tenantID, actorID, moderator, id)
 		if err != nil {
 			return err
-		}
-		if old.AuthorID != actorID && !moderator {
-			return ErrNotAuthor
 		}
 		if _, err := tx.Exec(ctx, `UPDATE tenant.comments SET deleted_at = now(), updated_at = now()
 			WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
@@ -227,7 +196,7 @@ func (s *Comments) Delete(ctx context.Context, tenantID, actorID uuid.UUID, mode
 		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "comment", EntityID: id, Action: activity.Deleted,
 		}, activity.Event{Type: pubsub.TypeCommentDeleted, Payload: pubsub.CommentDeleted{
-			CommentID: id, TaskID: old.TaskID, ProjectID: projectID, ActorID: actorID,
+			CommentID: id, TaskRef: pubsub.TaskRef{TaskID: old.TaskID, ProjectID: projectID}, ActorID: actorID,
 		}})
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package work
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -68,12 +67,7 @@ type projectCursor struct {
 func ParseProjectQuery(v url.Values, c *page.Cursors) (ProjectQuery, error) {
 	q := ProjectQuery{Order: DefaultProjectOrder, cursors: c}
 	var errs valid.Errors
-	req, err := page.Parse(url.Values{"limit": v["limit"]}, nil, "")
-	var limitErrs valid.Errors
-	if errors.As(err, &limitErrs) {
-		errs = append(errs, limitErrs...)
-	}
-	q.Limit = req.Limit
+	q.Limit = page.ParseLimit(v, &errs)
 	if s := v.Get("status"); s != "" {
 		q.Status = s
 		errs.Check(slices.Contains(ProjectStatuses, s), "status", "must be one of "+strings.Join(ProjectStatuses, ", "))
@@ -242,13 +236,7 @@ func (s *Projects) List(ctx context.Context, tenantID uuid.UUID, q ProjectQuery)
 	if err != nil {
 		return page.Page[Project]{}, fmt.Errorf("list projects: %w", err)
 	}
-	out := page.Page[Project]{Items: items}
-	if out.Items == nil {
-		out.Items = []Project{}
-	}
-	if len(items) > q.Limit {
-		out.Items = items[:q.Limit]
-		last := out.Items[q.Limit-1]
+	return page.Keyset(items, q.Limit, func(last Project) string {
 		c := projectCursor{Order: q.Order, After: last.ID}
 		switch strings.TrimPrefix(q.Order, "-") {
 		case ProjectOrderName:
@@ -256,8 +244,6 @@ func (s *Projects) List(ctx context.Context, tenantID uuid.UUID, q ProjectQuery)
 		case ProjectOrderUpdated:
 			c.Key = last.UpdatedAt.UTC().Format(time.RFC3339Nano)
 		}
-		next := c.encode(q.cursors, q.scope)
-		out.NextCursor = &next
-	}
-	return out, nil
+		return c.encode(q.cursors, q.scope)
+	}), nil
 }

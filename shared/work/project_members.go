@@ -208,12 +208,9 @@ func (s *ProjectMembers) Add(ctx context.Context, tenantID, actorID uuid.UUID, a
 	}
 	m := ProjectMember{ProjectID: projectID, IdentityID: identityID, Role: in.Role}
 	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		l, err := lockProject(ctx, tx, tenantID, projectID, actorID)
+		l, err := lockLiveProject(ctx, tx, tenantID, projectID, actorID)
 		if err != nil {
 			return err
-		}
-		if l.deletedAt != nil {
-			return db.ErrNotFound
 		}
 		if !mayManageProjectMember(actorOrgRole, l.actorRole, "", in.Role) {
 			return ErrProjectForbidden
@@ -246,13 +243,33 @@ func loadProjectMember(ctx context.Context, tx pgx.Tx, tenantID, projectID, iden
 	return m, err
 }
 
-// lastProjectOwner reports whether the project has exactly one owner. The project row is locked, so no
-// concurrent change can remove the other owner between this count and the write.
-func lastProjectOwner(ctx context.Context, tx pgx.Tx, tenantID, projectID uuid.UUID) (bool, error) {
+// lockLiveProject locks a live project for a change of its members, with the actor's role in it; a deleted
+// project is db.ErrNotFound, as its members are not managed until it is restored.
+func lockLiveProject(ctx context.Context, tx pgx.Tx, tenantID, projectID, actorID uuid.UUID) (lockedProject, error) {
+	l, err := lockProject(ctx, tx, tenantID, projectID, actorID)
+	if err == nil && l.deletedAt != nil {
+		return lockedProject{}, db.ErrNotFound
+	}
+	return l, err
+}
+
+// keepProjectOwner refuses, with ErrLastProjectOwner, to take away a member whose role is role when that member
+// is the project's only owner. The project row is locked, so no concurrent change can remove the other owner
+// between this count and the write.
+func keepProjectOwner(ctx context.Context, tx pgx.Tx, tenantID, projectID uuid.UUID, role string) error {
+	if role != ProjectRoleOwner {
+		return nil
+	}
 	var n int
 	err := tx.QueryRow(ctx, `SELECT count(*) FROM tenant.project_members WHERE tenant_id = $1 AND project_id = $2 AND role = $3`,
 		tenantID, projectID, ProjectRoleOwner).Scan(&n)
-	return n <= 1, err
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return ErrLastProjectOwner
+	}
+	return nil
 }
 
 // SetRole changes a project member's role. Permissions as Add (a project admin may neither promote to nor
@@ -271,12 +288,9 @@ func (s *ProjectMembers) SetRole(ctx context.Context, tenantID, actorID uuid.UUI
 	}
 	var m ProjectMember
 	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		l, err := lockProject(ctx, tx, tenantID, projectID, actorID)
+		l, err := lockLiveProject(ctx, tx, tenantID, projectID, actorID)
 		if err != nil {
 			return err
-		}
-		if l.deletedAt != nil {
-			return db.ErrNotFound
 		}
 		if m, err = loadProjectMember(ctx, tx, tenantID, projectID, identityID); err != nil {
 			return err
@@ -288,14 +302,8 @@ func (s *ProjectMembers) SetRole(ctx context.Context, tenantID, actorID uuid.UUI
 		if old == in.Role {
 			return nil
 		}
-		if old == ProjectRoleOwner {
-			last, err := lastProjectOwner(ctx, tx, tenantID, projectID)
-			if err != nil {
-				return err
-			}
-			if last {
-				return ErrLastProjectOwner
-			}
+		if err := keepProjectOwner(ctx, tx, tenantID, projectID, old); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE tenant.project_members SET role = $4 WHERE tenant_id = $1 AND project_id = $2 AND identity_id = $3`,
 			tenantID, projectID, identityID, in.Role); err != nil {
@@ -317,12 +325,9 @@ func (s *ProjectMembers) SetRole(ctx context.Context, tenantID, actorID uuid.UUI
 // not an owner), and every member may leave by themselves; the last owner cannot go (ErrLastProjectOwner).
 func (s *ProjectMembers) Remove(ctx context.Context, tenantID, actorID uuid.UUID, actorOrgRole string, projectID, identityID uuid.UUID) error {
 	err := s.tenants.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
-		l, err := lockProject(ctx, tx, tenantID, projectID, actorID)
+		l, err := lockLiveProject(ctx, tx, tenantID, projectID, actorID)
 		if err != nil {
 			return err
-		}
-		if l.deletedAt != nil {
-			return db.ErrNotFound
 		}
 		m, err := loadProjectMember(ctx, tx, tenantID, projectID, identityID)
 		if err != nil {
@@ -331,14 +336,8 @@ func (s *ProjectMembers) Remove(ctx context.Context, tenantID, actorID uuid.UUID
 		if identityID != actorID && !mayManageProjectMember(actorOrgRole, l.actorRole, m.Role, "") {
 			return ErrProjectForbidden
 		}
-		if m.Role == ProjectRoleOwner {
-			last, err := lastProjectOwner(ctx, tx, tenantID, projectID)
-			if err != nil {
-				return err
-			}
-			if last {
-				return ErrLastProjectOwner
-			}
+		if err := keepProjectOwner(ctx, tx, tenantID, projectID, m.Role); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM tenant.project_members WHERE tenant_id = $1 AND project_id = $2 AND identity_id = $3`,
 			tenantID, projectID, identityID); err != nil {

@@ -2,7 +2,6 @@ package work
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/url"
@@ -191,12 +190,7 @@ func ParseSearchQuery(v url.Values, c *page.Cursors) (SearchQuery, error) {
 		q    = SearchQuery{cursors: c}
 		errs valid.Errors
 	)
-	req, err := page.Parse(url.Values{"limit": v["limit"]}, nil, "")
-	var limitErrs valid.Errors
-	if errors.As(err, &limitErrs) {
-		errs = append(errs, limitErrs...)
-	}
-	q.Limit = req.Limit
+	q.Limit = page.ParseLimit(v, &errs)
 	q.Text = strings.TrimSpace(v.Get("q"))
 	switch {
 	case q.Text == "":
@@ -473,17 +467,9 @@ func (s *Search) Find(ctx context.Context, tenantID uuid.UUID, q SearchQuery) (p
 	if err != nil {
 		return page.Page[SearchResult]{}, fmt.Errorf("search: %w", err)
 	}
-	out := page.Page[SearchResult]{Items: items}
-	if out.Items == nil {
-		out.Items = []SearchResult{}
-	}
-	if len(items) > q.Limit {
-		out.Items = items[:q.Limit]
-		last := out.Items[q.Limit-1]
-		next := q.cursors.Seal(q.cursorScope(), searchCursor{Order: searchCursorOrder, Query: searchFingerprint(q.Text), Score: last.Score, After: last.ID})
-		out.NextCursor = &next
-	}
-	return out, nil
+	return page.Keyset(items, q.Limit, func(last SearchResult) string {
+		return q.cursors.Seal(q.cursorScope(), searchCursor{Order: searchCursorOrder, Query: searchFingerprint(q.Text), Score: last.Score, After: last.ID})
+	}), nil
 }
 
 // BackfillSQL lists the statements that fill, for rows loaded in bulk (scripts/seed, the tenant mover), the two

@@ -2,7 +2,6 @@ package work
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -147,12 +146,7 @@ func ParseTaskQuery(q url.Values, me uuid.UUID, c *page.Cursors) (TaskQuery, err
 		tq   = TaskQuery{cursors: c}
 		errs valid.Errors
 	)
-	req, err := page.Parse(url.Values{"limit": q["limit"]}, nil, "")
-	var fe valid.Errors
-	if errors.As(err, &fe) {
-		errs = append(errs, fe...)
-	}
-	tq.Limit = req.Limit
+	tq.Limit = page.ParseLimit(q, &errs)
 	badStatus := false
 	for _, v := range q["status"] {
 		for s := range strings.SplitSeq(v, ",") {
@@ -354,14 +348,5 @@ func (s *Tasks) List(ctx context.Context, tenantID, projectID uuid.UUID, q TaskQ
 	if err != nil {
 		return page.Page[Task]{}, fmt.Errorf("list tasks of project %s: %w", projectID, err)
 	}
-	pg := page.Page[Task]{Items: items}
-	if pg.Items == nil {
-		pg.Items = []Task{}
-	}
-	if len(items) > q.Limit {
-		pg.Items = items[:q.Limit]
-		next := cursorOf(q.cursors, scope, q.Order, pg.Items[q.Limit-1])
-		pg.NextCursor = &next
-	}
-	return pg, nil
+	return page.Keyset(items, q.Limit, func(last Task) string { return cursorOf(q.cursors, scope, q.Order, last) }), nil
 }

@@ -227,12 +227,12 @@ func (s *Tasks) Create(ctx context.Context, tenantID, actorID, projectID uuid.UU
 			initial[f] = activity.Change{New: val}
 		}
 		evs := []activity.Event{{Type: pubsub.TypeTaskCreated, Payload: pubsub.TaskCreated{
-			TaskID: id, ProjectID: projectID, Title: t.Title, Status: t.Status, Priority: t.Priority, AssigneeID: t.AssigneeID,
+			TaskRef: pubsub.TaskRef{TaskID: id, ProjectID: projectID}, Title: t.Title, Status: t.Status, Priority: t.Priority, AssigneeID: t.AssigneeID,
 			DueDate: t.DueDate, ActorID: actorID,
 		}}}
 		if t.AssigneeID != nil {
 			evs = append(evs, activity.Event{Type: pubsub.TypeTaskAssigned, Payload: pubsub.TaskAssigned{
-				TaskID: id, ProjectID: projectID, Title: t.Title, AssigneeID: *t.AssigneeID, ActorID: actorID,
+				TaskRef: pubsub.TaskRef{TaskID: id, ProjectID: projectID}, Title: t.Title, AssigneeID: *t.AssigneeID, ActorID: actorID,
 			}})
 		}
 		return activity.Record(ctx, tx, activity.Entry{
@@ -379,18 +379,18 @@ func taskChangeEvents(actorID uuid.UUID, t Task, old taskValues, changes map[str
 		switch {
 		case f == "status":
 			evs = append(evs, activity.Event{Type: pubsub.TypeTaskStatusChanged, Payload: pubsub.TaskStatusChanged{
-				TaskID: t.ID, ProjectID: t.ProjectID, OldStatus: old.status, NewStatus: t.Status, ActorID: actorID,
+				TaskRef: pubsub.TaskRef{TaskID: t.ID, ProjectID: t.ProjectID}, OldStatus: old.status, NewStatus: t.Status, ActorID: actorID,
 			}})
 		case f == "assignee_id" && t.AssigneeID != nil:
 			evs = append(evs, activity.Event{Type: pubsub.TypeTaskAssigned, Payload: pubsub.TaskAssigned{
-				TaskID: t.ID, ProjectID: t.ProjectID, Title: t.Title, AssigneeID: *t.AssigneeID, PreviousAssigneeID: old.assignee, ActorID: actorID,
+				TaskRef: pubsub.TaskRef{TaskID: t.ID, ProjectID: t.ProjectID}, Title: t.Title, AssigneeID: *t.AssigneeID, PreviousAssigneeID: old.assignee, ActorID: actorID,
 			}})
 		default:
 			others = append(others, f)
 		}
 	}
 	if len(others) > 0 {
-		evs = append(evs, activity.Event{Type: pubsub.TypeTaskUpdated, Payload: pubsub.TaskUpdated{TaskID: t.ID, ProjectID: t.ProjectID, Changed: others, ActorID: actorID}})
+		evs = append(evs, activity.Event{Type: pubsub.TypeTaskUpdated, Payload: pubsub.TaskUpdated{TaskRef: pubsub.TaskRef{TaskID: t.ID, ProjectID: t.ProjectID}, Changed: others, ActorID: actorID}})
 	}
 	return evs
 }
@@ -417,7 +417,7 @@ func (s *Tasks) Delete(ctx context.Context, tenantID, actorID, id uuid.UUID, con
 		return activity.Record(ctx, tx, activity.Entry{
 			TenantID: tenantID, ActorID: actorID, EntityType: "task", EntityID: id, Action: activity.Deleted,
 		}, activity.Event{Type: pubsub.TypeTaskDeleted, Payload: pubsub.TaskDeleted{
-			TaskID: id, ProjectID: cur.ProjectID, DeletedAt: deletedAt, ActorID: actorID,
+			TaskRef: pubsub.TaskRef{TaskID: id, ProjectID: cur.ProjectID}, DeletedAt: deletedAt, ActorID: actorID,
 		}})
 	})
 	if err != nil {

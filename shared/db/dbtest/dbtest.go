@@ -193,7 +193,7 @@ func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the test server %s (set TEST_DATABASE_URL, or run `make test`, which starts one): %w", redact(dsn), err)
+		return nil, fmt.Errorf("connect to the test server %s (set TEST_DATABASE_URL, or run `make test`, which starts one): %w", db.Redact(dsn), err)
 	}
 	return conn, nil
 }
@@ -210,23 +210,19 @@ func adminExec(ctx context.Context, admin, stmt string) error {
 
 // withDatabase returns base with its database replaced by name and, when user is not nil, its credentials.
 func withDatabase(base, name string, user *url.Userinfo) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("TEST_DATABASE_URL must be a postgres:// URL")
-	}
-	u.Path = "/" + name
-	if user != nil {
-		u.User = user
-	}
-	return u.String(), nil
-}
-
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
+	s, err := db.WithDatabase(base, name)
 	if err != nil {
-		return "(unparsable URL)"
+		return "", fmt.Errorf("TEST_DATABASE_URL: %w", err)
 	}
-	return u.Redacted()
+	if user == nil {
+		return s, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	u.User = user
+	return u.String(), nil
 }
 
 func randomHex(n int) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/coditect/hyperscale/shared/db"
 	"github.com/coditect/hyperscale/shared/fault"
 	"github.com/coditect/hyperscale/shared/identity"
+	"github.com/coditect/hyperscale/shared/obs"
 	"github.com/coditect/hyperscale/shared/secrets"
 	"github.com/coditect/hyperscale/shared/sso"
 	"github.com/coditect/hyperscale/shared/tenancy"
@@ -109,9 +110,7 @@ func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
+	o.Log = obs.OrDiscard(o.Log)
 	return &Service{o: o}
 }
 
