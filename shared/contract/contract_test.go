@@ -46,6 +46,16 @@ paths:
         "200": {description: ok, schema: {$ref: "#/definitions/Thing"}}
         "404": {description: gone, schema: {$ref: "#/definitions/Problem"}}
         "422": {description: invalid, schema: {$ref: "#/definitions/Problem"}}
+  /v1/things:
+    get:
+      operationId: listThings
+      x-google-backend: {address: "${backend_things}"}
+      parameters:
+        - {name: order, in: query, required: false, type: string, enum: [name, -name], allowEmptyValue: true}
+        - {name: status, in: query, required: false, type: string, enum: [open, done]}
+      responses:
+        "200": {description: ok, schema: {$ref: "#/definitions/Thing"}}
+        "422": {description: invalid, schema: {$ref: "#/definitions/Problem"}}
 definitions:
   ThingInput:
     type: object
@@ -165,6 +175,11 @@ func TestCheck(t *testing.T) {
 		{name: "request breaking a limit accepted", method: "PUT", path: path, reqBody: `{"name":"far too long a name"}`, status: 200,
 			contentType: contract.JSON, respBody: thing, wantErr: "the document refuses the request"},
 		{name: "bad path parameter accepted", method: "PUT", path: "/v1/things/42", reqBody: `{"name":"a"}`, status: 200,
+			contentType: contract.JSON, respBody: thing, wantErr: "the document refuses the request"},
+		{name: "empty value where allowed", method: "GET", path: "/v1/things?order=", status: 200, contentType: contract.JSON, respBody: thing},
+		{name: "empty value refused yet accepted", method: "GET", path: "/v1/things?status=", status: 200, contentType: contract.JSON,
+			respBody: thing, wantErr: "the document refuses the request"},
+		{name: "allowed empty value is still checked when given", method: "GET", path: "/v1/things?order=size", status: 200,
 			contentType: contract.JSON, respBody: thing, wantErr: "the document refuses the request"},
 		{name: "undeclared route answered", method: "GET", path: "/v1/nothing", status: 200, contentType: contract.JSON,
 			respBody: `{}`, wantErr: "is not a route of the gateway document"},
