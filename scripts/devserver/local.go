@@ -17,13 +17,14 @@ import (
 const localKeyFile = ".dev/token-signing-key.pem"
 
 // localDefaults fills in the settings a developer's terminal wants and production never sees, each only when
-// unset, and only for ENV=local (the default): text logs, and the signing key kept in root/.dev/ when no
-// token keys are configured. It returns what it set, to be logged.
+// unset, and only for ENV=local (the default): text logs, the signing key kept in root/.dev/ when no token
+// keys are configured, and CORS for the local frontend's origins (localOrigins). It returns what it set, to
+// be logged.
 func localDefaults(lookup func(string) (string, bool), set func(string, string) error, root string) ([]string, error) {
 	if env, _ := lookup("ENV"); env != "" && env != "local" {
 		return nil, nil
 	}
-	defaults := [][2]string{{"LOG_FORMAT", "text"}}
+	defaults := [][2]string{{"LOG_FORMAT", "text"}, {"CORS_ALLOWED_ORIGINS", localOrigins(lookup)}}
 	_, signing := lookup("TOKEN_SIGNING_KEYS")
 	_, public := lookup("TOKEN_PUBLIC_KEYS")
 	if !signing && !public {

@@ -14,13 +14,18 @@ import (
 func TestLocalDefaults(t *testing.T) {
 	t.Parallel()
 	keyFile := filepath.Join("/repo", ".dev", "token-signing-key.pem")
+	const origins = "http://localhost:5173,http://127.0.0.1:5173"
 	tests := []struct {
 		name string
 		env  map[string]string
 		want map[string]string // the variables afterwards that the test looks at
 	}{
 		{"nothing set", map[string]string{},
-			map[string]string{"LOG_FORMAT": "text", "TOKEN_LOCAL_KEY_FILE": keyFile}},
+			map[string]string{"LOG_FORMAT": "text", "TOKEN_LOCAL_KEY_FILE": keyFile, "CORS_ALLOWED_ORIGINS": origins}},
+		{"SSO return URLs add their origins", map[string]string{"SSO_RETURN_URLS": "http://localhost:5173/app, https://Dev.example.test:8443/done,not a url"},
+			map[string]string{"CORS_ALLOWED_ORIGINS": origins + ",https://dev.example.test:8443"}},
+		{"the developer's own origins stay", map[string]string{"CORS_ALLOWED_ORIGINS": ""},
+			map[string]string{"CORS_ALLOWED_ORIGINS": ""}},
 		{"ENV=local", map[string]string{"ENV": "local"},
 			map[string]string{"LOG_FORMAT": "text", "TOKEN_LOCAL_KEY_FILE": keyFile}},
 		{"the developer's own choices stay", map[string]string{"LOG_FORMAT": "json", "TOKEN_LOCAL_KEY_FILE": ""},
@@ -30,7 +35,7 @@ func TestLocalDefaults(t *testing.T) {
 		{"verify-only keys: no key file", map[string]string{"TOKEN_PUBLIC_KEYS": "pem"},
 			map[string]string{"LOG_FORMAT": "text", "TOKEN_LOCAL_KEY_FILE": "<unset>"}},
 		{"not local: nothing", map[string]string{"ENV": "test"},
-			map[string]string{"LOG_FORMAT": "<unset>", "TOKEN_LOCAL_KEY_FILE": "<unset>"}},
+			map[string]string{"LOG_FORMAT": "<unset>", "TOKEN_LOCAL_KEY_FILE": "<unset>", "CORS_ALLOWED_ORIGINS": "<unset>"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,24 +12,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coditect/hyperscale/scripts/gateway"
-	"github.com/coditect/hyperscale/shared/service/servicetest"
-	"github.com/coditect/hyperscale/shared/token"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/coditect/hyperscale/scripts/gateway"
+	"github.com/coditect/hyperscale/shared/contract"
+	"github.com/coditect/hyperscale/shared/service/servicetest"
+	"github.com/coditect/hyperscale/shared/token"
 )
 
 type req = servicetest.Request
 
-// newPlatform is every function over one private database, routed by the real gateway document.
+// newPlatform is every function over one private database, routed by the real gateway document, allowing the
+// browser origins make run allows.
 func newPlatform(t *testing.T) (http.Handler, *servicetest.Fixture) {
 	t.Helper()
 	f := servicetest.New(t)
+	f.Env.Config.CORS.AllowedOrigins = strings.Split(localOrigins(func(string) (string, bool) { return "", false }), ",")
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := gateway.FindDocument(wd)
+	doc, err := contract.FindDocument(wd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,11 +172,12 @@ func TestBadInputIsAProblem(t *testing.T) {
 }
 
 // TestGatewayRoutesEveryOperation: every operation of the gateway document names a function the dev server
-// has, and reaches that function's own router (never its 404/405), secured ones asking for a token.
+// has, and reaches that function's own router (never its 404/405), secured ones asking for a token; an
+// OPTIONS operation, sent as the browser's preflight it stands for, is answered 204 by the function's edge.
 func TestGatewayRoutesEveryOperation(t *testing.T) {
 	t.Parallel()
 	wd, _ := os.Getwd()
-	doc, err := gateway.FindDocument(wd)
+	doc, err := contract.FindDocument(wd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +192,13 @@ func TestGatewayRoutesEveryOperation(t *testing.T) {
 			continue
 		}
 		path := strings.ReplaceAll(r.Path, "{id}", uuid.NewString())
+		if r.Method == http.MethodOptions {
+			res := servicetest.Do(t, h, req{Method: r.Method, Path: path, Header: map[string]string{"Origin": devFrontendOrigin, "Access-Control-Request-Method": "GET"}})
+			if res.Status != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != devFrontendOrigin {
+				t.Errorf("preflight %s %s: %d %s, want 204 with Access-Control-Allow-Origin", r.Method, path, res.Status, res.Raw)
+			}
+			continue
+		}
 		res := servicetest.Do(t, h, req{Method: r.Method, Path: path})
 		if r.Secured && res.Status != http.StatusUnauthorized {
 			t.Errorf("%s %s without a token: %d %s, want 401", r.Method, path, res.Status, res.Raw)

@@ -89,7 +89,7 @@ Once acme exists and $TOKEN holds its owner's access token (see the walkthrough 
   curl -sL -b /dev/null '%[1]s/v1/auth/sso/acme/start?login_hint=grace@%[6]s'
 
   # or in a browser, back to your frontend with the tokens in the URL fragment
-  %[1]s/v1/auth/sso/acme/start?return_to=http://localhost:5173/
+  %[1]s/v1/auth/sso/acme/start?return_to=%[7]s/
 
-`, base, issuer, devOIDCClientID, devOIDCClientSecret, email, domain)
+`, base, issuer, devOIDCClientID, devOIDCClientSecret, email, domain, devFrontendOrigin)
 }

@@ -8,17 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
-
-// DocumentPath is where the gateway document lives, relative to the repository root.
-const DocumentPath = "opentofu/gateway/openapi.yaml"
 
 // Route is one operation of the gateway document.
 type Route struct {
@@ -74,7 +71,8 @@ type backend struct {
 }
 
 // Load reads a gateway document and returns its routes sorted by path, then method. It reports
-// every problem of the document at once, each naming its method and path.
+// every problem of the document at once, each naming its method and path, including a path whose
+// CORS preflight (OPTIONS) is missing, secured or routed elsewhere than its other operations.
 func Load(r io.Reader) ([]Route, error) {
 	var doc document
 	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
@@ -93,6 +91,7 @@ func Load(r io.Reader) ([]Route, error) {
 	for _, path := range sortedKeys(doc.Paths) {
 		pattern, perr := muxPath(path)
 		item := doc.Paths[path]
+		first := len(routes)
 		for _, method := range methods {
 			node, ok := item[method]
 			if !ok {
@@ -169,6 +168,9 @@ func Load(r io.Reader) ([]Route, error) {
 			}
 			routes = append(routes, route)
 		}
+		if perr == nil {
+			errs = append(errs, checkPreflight(path, item, routes[first:])...)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -180,6 +182,47 @@ func Load(r io.Reader) ([]Route, error) {
 		return nil, errors.New("gateway document: no operations under paths")
 	}
 	return routes, nil
+}
+
+// checkPreflight reports what would keep a browser's CORS preflight of path from reaching the function that
+// serves the path's operations: API Gateway answers no preflight itself and forwards only the operations the
+// document declares, so every path needs an OPTIONS operation, open to callers without a token (a preflight
+// carries none) and routed to the same function as the path's other operations, which answers it
+// (httpx.Edge). routes are the operations of the path that loaded; item is the path as written.
+func checkPreflight(path string, item map[string]yaml.Node, routes []Route) []error {
+	var others []string
+	for _, m := range methods {
+		if _, ok := item[m]; ok && m != "options" {
+			others = append(others, strings.ToUpper(m))
+		}
+	}
+	where := "OPTIONS " + path
+	if _, ok := item["options"]; !ok {
+		if len(others) == 0 {
+			return nil
+		}
+		return []error{fmt.Errorf("gateway document: %s: missing; browsers send it before %s %s, so the path needs an options "+
+			"operation with security: [] routed to the function that serves them", where, strings.Join(others, ", "), path)}
+	}
+	if len(others) == 0 {
+		return []error{fmt.Errorf("gateway document: %s: a preflight on a path with no other operation", where)}
+	}
+	i := slices.IndexFunc(routes, func(r Route) bool { return r.Method == http.MethodOptions })
+	if i < 0 {
+		return nil // the operation did not load, and said why
+	}
+	preflight := routes[i]
+	var errs []error
+	if preflight.Secured {
+		errs = append(errs, fmt.Errorf("gateway document: %s: asks for a token, which a preflight never carries; give it security: []", where))
+	}
+	for _, r := range routes {
+		if r.Method != http.MethodOptions && r.Function != "" && preflight.Function != "" && r.Function != preflight.Function {
+			errs = append(errs, fmt.Errorf("gateway document: %s: routed to %s, but %s %s is routed to %s, which must answer its preflight",
+				where, preflight.Function, r.Method, path, r.Function))
+		}
+	}
+	return errs
 }
 
 // LoadFile reads the gateway document at path; see Load.
@@ -194,29 +237,6 @@ func LoadFile(path string) ([]Route, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return routes, nil
-}
-
-// FindDocument returns the gateway document of the repository that contains start: it walks up
-// from start to the directory holding go.work, so callers anywhere in the repository find it.
-func FindDocument(start string) (string, error) {
-	dir, err := filepath.Abs(start)
-	if err != nil {
-		return "", fmt.Errorf("find gateway document: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			doc := filepath.Join(dir, filepath.FromSlash(DocumentPath))
-			if _, err := os.Stat(doc); err != nil {
-				return "", fmt.Errorf("find gateway document: %w", err)
-			}
-			return doc, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("find gateway document: no go.work in %s or any parent", start)
-		}
-		dir = parent
-	}
 }
 
 // muxPath turns a document path into the path part of a ServeMux pattern.

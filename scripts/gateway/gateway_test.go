@@ -1,16 +1,16 @@
 package gateway
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/coditect/hyperscale/shared/contract"
 )
 
 func TestLoadRealDocument(t *testing.T) {
 	t.Parallel()
-	path, err := FindDocument(".")
+	path, err := contract.FindDocument(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,35 +46,6 @@ func TestLoadRealDocument(t *testing.T) {
 	}
 }
 
-func TestFindDocument(t *testing.T) {
-	t.Parallel()
-	root := t.TempDir()
-	deep := filepath.Join(root, "functions", "projects", "cmd")
-	docDir := filepath.Join(root, "opentofu", "gateway")
-	for _, dir := range []string{deep, docDir} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range []string{filepath.Join(root, "go.work"), filepath.Join(docDir, "openapi.yaml")} {
-		if err := os.WriteFile(f, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	got, err := FindDocument(deep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := filepath.Join(docDir, "openapi.yaml"); got != want {
-		t.Errorf("FindDocument = %q, want %q", got, want)
-	}
-
-	if _, err := FindDocument(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no go.work") {
-		t.Errorf("FindDocument outside a workspace: err = %v, want one saying no go.work was found", err)
-	}
-}
-
 // valid is a minimal well-formed document; the cases below break it one way each.
 const valid = `
 swagger: "2.0"
@@ -85,6 +56,11 @@ securityDefinitions:
   jwt: {type: oauth2, flow: implicit, authorizationUrl: ""}
 paths:
   /v1/webhooks/stripe:
+    options:
+      operationId: preflightStripeEvent
+      security: []
+      x-google-backend: {address: "${backend_stripe_webhook}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"204": {description: preflight}}
     post:
       operationId: receiveStripeEvent
       security: []
@@ -95,6 +71,11 @@ paths:
   /v1/things/{id}:
     parameters:
       - {name: id, in: path, required: true, type: string}
+    options:
+      operationId: preflightThing
+      security: []
+      x-google-backend: {path_translation: APPEND_PATH_TO_ADDRESS, address: "${backend_things}"}
+      responses: {"204": {description: preflight}}
     get:
       operationId: getThing
       x-google-backend:
@@ -117,7 +98,9 @@ func TestLoadInline(t *testing.T) {
 	}
 	want := []Route{
 		{Method: "GET", Path: "/v1/things/{id}", Pattern: "GET /v1/things/{id}", Function: "things", OperationID: "getThing", Secured: true},
+		{Method: "OPTIONS", Path: "/v1/things/{id}", Pattern: "OPTIONS /v1/things/{id}", Function: "things", OperationID: "preflightThing", Secured: false},
 		{Method: "PATCH", Path: "/v1/things/{id}", Pattern: "PATCH /v1/things/{id}", Function: "things", OperationID: "patchThing", Secured: true},
+		{Method: "OPTIONS", Path: "/v1/webhooks/stripe", Pattern: "OPTIONS /v1/webhooks/stripe", Function: "stripe-webhook", OperationID: "preflightStripeEvent", Secured: false},
 		{Method: "POST", Path: "/v1/webhooks/stripe", Pattern: "POST /v1/webhooks/stripe", Function: "stripe-webhook", OperationID: "receiveStripeEvent", Secured: false},
 	}
 	if !slices.Equal(routes, want) {
@@ -194,6 +177,11 @@ func TestLoadRejects(t *testing.T) {
 		{
 			name: "same route under another parameter name",
 			doc: valid + `  /v1/things/{thing}:
+    options:
+      operationId: preflightThingAgain
+      security: []
+      x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"204": {description: preflight}}
     get:
       operationId: getThingAgain
       x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
@@ -208,6 +196,51 @@ func TestLoadRejects(t *testing.T) {
 				"path_translation: APPEND_PATH_TO_ADDRESS}", "path_translation: CONSTANT_ADDRESS}",
 			).Replace(valid),
 			want: []string{"POST /v1/webhooks/stripe: missing operationId", "PATCH /v1/things/{id}: x-google-backend path_translation"},
+		},
+		{
+			name: "path without its preflight",
+			doc: valid + `  /v1/widgets:
+    get:
+      operationId: listWidgets
+      x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"200": {description: ok}}
+    post:
+      operationId: createWidget
+      x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"201": {description: created}}
+`,
+			want: []string{"OPTIONS /v1/widgets: missing", "GET, POST /v1/widgets", "security: []"},
+		},
+		{
+			name: "preflight removed from a path",
+			doc: strings.Replace(valid, `    options:
+      operationId: preflightStripeEvent
+      security: []
+      x-google-backend: {address: "${backend_stripe_webhook}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"204": {description: preflight}}
+`, "", 1),
+			want: []string{"OPTIONS /v1/webhooks/stripe: missing", "POST /v1/webhooks/stripe"},
+		},
+		{
+			name: "preflight asking for a token",
+			doc:  strings.Replace(valid, "      operationId: preflightThing\n      security: []\n", "      operationId: preflightThing\n", 1),
+			want: []string{"OPTIONS /v1/things/{id}: asks for a token", "security: []"},
+		},
+		{
+			name: "preflight routed to another function",
+			doc:  strings.Replace(valid, `address: "${backend_things}"}`, `address: "${backend_projects}"}`, 1),
+			want: []string{"OPTIONS /v1/things/{id}: routed to projects, but GET /v1/things/{id} is routed to things", "PATCH /v1/things/{id} is routed to things"},
+		},
+		{
+			name: "preflight alone on a path",
+			doc: valid + `  /v1/lonely:
+    options:
+      operationId: preflightLonely
+      security: []
+      x-google-backend: {address: "${backend_things}", path_translation: APPEND_PATH_TO_ADDRESS}
+      responses: {"204": {description: preflight}}
+`,
+			want: []string{"OPTIONS /v1/lonely: a preflight on a path with no other operation"},
 		},
 		{
 			name: "not yaml",

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/coditect/hyperscale/shared/contract"
 )
 
 // echo answers with its function's name and the path and method it received, so a test can see
@@ -19,7 +21,7 @@ func echo(function string) http.Handler {
 
 func realMux(t *testing.T) *http.ServeMux {
 	t.Helper()
-	path, err := FindDocument(".")
+	path, err := contract.FindDocument(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +55,12 @@ func TestNewMuxRoutes(t *testing.T) {
 		{"POST", "/v1/tenants", "tenants POST /v1/tenants"},
 		{"POST", "/v1/auth/login", "auth POST /v1/auth/login"},
 		{"GET", "/.well-known/jwks.json", "auth GET /.well-known/jwks.json"},
+		// Preflights reach the function that serves the path, which answers them (httpx.Edge).
+		{"OPTIONS", "/v1/projects/" + id, "projects OPTIONS /v1/projects/" + id},
+		{"OPTIONS", "/v1/projects", "projects OPTIONS /v1/projects"},
+		{"OPTIONS", "/v1/tenants", "tenants OPTIONS /v1/tenants"},
+		{"OPTIONS", "/v1/auth/login", "auth OPTIONS /v1/auth/login"},
+		{"OPTIONS", "/.well-known/jwks.json", "auth OPTIONS /.well-known/jwks.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
@@ -135,5 +143,53 @@ func TestNewMuxConflict(t *testing.T) {
 	}
 	if _, err := NewMux(routes, map[string]http.Handler{"f": echo("f")}); err == nil {
 		t.Fatal("NewMux accepted conflicting patterns")
+	}
+}
+
+// TestNewMuxPreflights: OPTIONS operations reach the function their path's OPTIONS names, also for two paths
+// that ServeMux could not hold as OPTIONS patterns side by side (both match /v1/users/invitations/role); an
+// OPTIONS request on an unknown path is 404, and on a path that declares no OPTIONS operation, 405.
+func TestNewMuxPreflights(t *testing.T) {
+	t.Parallel()
+	routes := []Route{
+		{Method: "OPTIONS", Path: "/v1/users/{id}/role", Pattern: "OPTIONS /v1/users/{id}/role", Function: "users"},
+		{Method: "PUT", Path: "/v1/users/{id}/role", Pattern: "PUT /v1/users/{id}/role", Function: "users"},
+		{Method: "OPTIONS", Path: "/v1/users/invitations/{id}", Pattern: "OPTIONS /v1/users/invitations/{id}", Function: "invitations"},
+		{Method: "DELETE", Path: "/v1/users/invitations/{id}", Pattern: "DELETE /v1/users/invitations/{id}", Function: "invitations"},
+		{Method: "GET", Path: "/v1/open", Pattern: "GET /v1/open", Function: "users"},
+	}
+	mux, err := NewMux(routes, map[string]http.Handler{"users": echo("users"), "invitations": echo("invitations")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		target string
+		status int
+		want   string // the body: the function reached, or the problem's code
+	}{
+		{"/v1/users/u1/role", http.StatusOK, "users OPTIONS /v1/users/u1/role"},
+		{"/v1/users/invitations/i1", http.StatusOK, "invitations OPTIONS /v1/users/invitations/i1"},
+		{"/v1/users/invitations/role", http.StatusOK, "OPTIONS /v1/users/invitations/role"},
+		{"/v1/nothing", http.StatusNotFound, "not_found"},
+		{"/v1/open", http.StatusMethodNotAllowed, "method_not_allowed"},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("OPTIONS", tt.target, nil)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		mux.ServeHTTP(rec, req)
+		if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("OPTIONS %s: %d %q, want %d %q", tt.target, rec.Code, rec.Body, tt.status, tt.want)
+		}
+	}
+	// The other operations route as before, and no OPTIONS pattern shows in a 405's Allow.
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("PUT", "/v1/users/u1/role", nil))
+	if rec.Body.String() != "users PUT /v1/users/u1/role" {
+		t.Errorf("PUT /v1/users/u1/role: %q", rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/users/u1/role", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "PUT" {
+		t.Errorf("POST /v1/users/u1/role: %d, Allow %q; want 405, PUT", rec.Code, rec.Header().Get("Allow"))
 	}
 }

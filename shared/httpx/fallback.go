@@ -14,7 +14,13 @@ var probeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, htt
 // registers the catch-all pattern "/", which, being the least specific, only sees what nothing else matches;
 // routes may be added to mux before or after.
 func HandleUnrouted(mux *http.ServeMux) {
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/", Unrouted(mux))
+}
+
+// Unrouted is the handler HandleUnrouted registers: the answer of mux to a request none of its routes match,
+// for a router that answers some requests itself before falling back.
+func Unrouted(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var allowed []string
 		for _, m := range probeMethods {
 			probe := r.Clone(r.Context())

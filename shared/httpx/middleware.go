@@ -39,13 +39,18 @@ type Edge struct {
 	// bound lives here rather than in an http.Server because the functions run under the Functions
 	// Framework's server, whose timeouts cannot be set.
 	BodyReadTimeout time.Duration
+	// AllowedOrigins are the browser origins whose preflights are answered and whose requests' answers are
+	// readable (CORSConfig); empty allows none.
+	AllowedOrigins []string
 }
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
-// Wrap returns next inside request-id, trace, client-address, access-log and panic-recovery middleware, with
-// the body's read time bounded by BodyReadTimeout.
+// Wrap returns next inside request-id, trace, client-address, access-log, panic-recovery and CORS middleware,
+// with the body's read time bounded by BodyReadTimeout. CORS is innermost, so a preflight is logged and tagged
+// like any request, and answered before anything next puts in front of its routes (authentication).
 func (e Edge) Wrap(next http.Handler) http.Handler {
+	next = corsHandler(e.AllowedOrigins, next)
 	log := e.Log
 	if log == nil {
 		log = slog.Default()

@@ -52,6 +52,8 @@ type Config struct {
 	Edge httpx.EdgeConfig
 	// Cursor is the key list cursors are signed with (CURSOR_KEY).
 	Cursor page.Config
+	// CORS lists the browser origins that may call the function (CORS_ALLOWED_ORIGINS).
+	CORS httpx.CORSConfig
 }
 
 // MaxSessionCheckTTL bounds SessionCheckTTL: it is the promise of how soon a revocation holds.
@@ -59,10 +61,15 @@ const MaxSessionCheckTTL = time.Minute
 
 // Validate reports the problems of the function's own settings; its parts report theirs.
 func (c Config) Validate() error {
+	var errs []error
 	if c.SessionCheckTTL < 0 || c.SessionCheckTTL > MaxSessionCheckTTL {
-		return fmt.Errorf("SESSION_CHECK_TTL %s is outside [0s, %s]", c.SessionCheckTTL, MaxSessionCheckTTL)
+		errs = append(errs, fmt.Errorf("SESSION_CHECK_TTL %s is outside [0s, %s]", c.SessionCheckTTL, MaxSessionCheckTTL))
 	}
-	return nil
+	// Any page on the web could then read what a stolen or phished token fetches; production names its frontends.
+	if c.Production() && c.CORS.AllowsAnyOrigin() {
+		errs = append(errs, errors.New(`CORS_ALLOWED_ORIGINS: "*" is refused in production; list the frontends' origins`))
+	}
+	return errors.Join(errs...)
 }
 
 // Env holds what one function instance builds once and shares between requests.
@@ -175,7 +182,7 @@ func (e *Env) Mux() *http.ServeMux {
 	return mux
 }
 
-// Handler wraps a function's router in the edge middleware (request ids, traces, access log, recovery), and
+// Handler wraps a function's router in the edge middleware (request ids, traces, access log, recovery, CORS), and
 // notes the request's client for any session it opens or refreshes.
 func (e *Env) Handler(h http.Handler) http.Handler {
 	withClient := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -183,7 +190,7 @@ func (e *Env) Handler(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r.WithContext(identity.WithClient(r.Context(), c)))
 	})
 	return httpx.Edge{Log: e.Log, ProjectID: e.Config.ProjectID, TrustedProxies: e.Config.Client.TrustedProxies,
-		BodyReadTimeout: e.Config.Edge.BodyReadTimeout}.Wrap(withClient)
+		BodyReadTimeout: e.Config.Edge.BodyReadTimeout, AllowedOrigins: e.Config.CORS.AllowedOrigins}.Wrap(withClient)
 }
 
 // Authenticated admits only requests with a valid access token whose session is open, whose membership has not

@@ -19,6 +19,10 @@ import (
 	"time"
 
 	"github.com/coditect/hyperscale/shared/contract"
+	"github.com/coditect/hyperscale/shared/contract/contracttest"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/coditect/hyperscale/shared/db/dbtest"
 	"github.com/coditect/hyperscale/shared/identity"
@@ -26,8 +30,6 @@ import (
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 )
 
 // Issuer and Audience are the token claims test environments expect; CursorKey signs their list cursors.
@@ -215,8 +217,8 @@ type Request struct {
 }
 
 // validator holds every exchange of Do to the gateway document, read once per test binary.
-var validator = sync.OnceValues(func() (*contract.Validator, error) {
-	path, err := contract.FindDocument()
+var validator = sync.OnceValues(func() (*contracttest.Validator, error) {
+	path, err := contract.FindDocument(".")
 	if err != nil {
 		return nil, err
 	}
@@ -224,11 +226,11 @@ var validator = sync.OnceValues(func() (*contract.Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return contract.NewValidator(doc, service.HealthRoute)
+	return contracttest.NewValidator(doc, service.HealthRoute)
 })
 
 // Do sends req to h and records the answer. It fails the test when the exchange departs from the gateway
-// document (see contract.Validator.Check): a route, status, header, field or media type the document does not
+// document (see contracttest.Validator.Check): a route, status, header, field or media type the document does not
 // declare, or a request it refuses that h accepted.
 func Do(t testing.TB, h http.Handler, req Request) Response {
 	t.Helper()
@@ -266,7 +268,7 @@ func Do(t testing.TB, h http.Handler, req Request) Response {
 	if err != nil {
 		t.Fatalf("contract: %v", err)
 	}
-	if err := v.Check(r.Context(), contract.Exchange{Request: r, RequestBody: body, Status: rec.Code, Header: rec.Header(),
+	if err := v.Check(r.Context(), contracttest.Exchange{Request: r, RequestBody: body, Status: rec.Code, Header: rec.Header(),
 		ResponseBody: rec.Body.Bytes()}); err != nil {
 		t.Errorf("contract: %v", err)
 	}

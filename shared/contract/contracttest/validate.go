@@ -1,4 +1,7 @@
-package contract
+// Package contracttest holds the exchanges of tests (a request and the answer it got) to the API contract, the
+// gateway document as shared/contract converts it. shared/service/servicetest checks every exchange of the
+// function and dev-server tests through it, so that the document cannot drift from the code.
+package contracttest
 
 import (
 	"bytes"
