@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -110,6 +111,20 @@ func Convert(src []byte) (*openapi3.T, error) {
 	doc, err := openapi2conv.ToV3(&doc2)
 	if err != nil {
 		return nil, fmt.Errorf("convert gateway document to OpenAPI 3: %w", err)
+	}
+	// Swagger 2.0's allowEmptyValue belongs to the parameter (an empty value is the same as none), and OpenAPI 3
+	// keeps it there; kin-openapi's conversion moves it into the parameter's schema, where neither OpenAPI 3 nor
+	// the request validation reads it, so "?order=" would be refused by an enum the function never applies to it.
+	for _, item := range doc.Paths.Map() {
+		params := slices.Clone(item.Parameters)
+		for _, op := range item.Operations() {
+			params = append(params, op.Parameters...)
+		}
+		for _, p := range params {
+			if p.Value != nil && p.Value.Schema != nil && p.Value.Schema.Value != nil && p.Value.Schema.Value.AllowEmptyValue {
+				p.Value.AllowEmptyValue, p.Value.Schema.Value.AllowEmptyValue = true, false
+			}
+		}
 	}
 	// API Gateway's JWT check is written as an OAuth 2 implicit flow with an empty authorization URL (the form its
 	// x-google-issuer extension hangs on); what a client sees is a bearer JWT.
