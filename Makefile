@@ -17,11 +17,14 @@ no_packages = [[ -z "$$(find "$(1)" -name '*.go' -not -path '*/testdata/*' -prin
 # other.
 PATTERNS := $(foreach m,$(MODULES),$(if $(shell find "$(m)" -name '*.go' -not -path '*/testdata/*' -print -quit),./$(m)/...))
 
+# The gateway document: the route table of API Gateway and the dev server, and the API contract.
+DOCUMENT := opentofu/gateway/openapi.yaml
+
 FUNCTION ?=
 TESTFLAGS ?=
 EMAIL ?=
 
-.PHONY: help test lint lint-vet lint-analysis build migrate run unlock check-build clean deploy
+.PHONY: help test lint lint-vet lint-analysis build migrate run unlock check-build clean deploy client api-check api-tools
 
 help: ## list the targets and the environment they read
 	@echo "usage: make <target> [FUNCTION=name] [TESTFLAGS=...] [EMAIL=...]"
@@ -100,13 +103,42 @@ migrate: ## apply the migrations (DATABASE_ADMIN_URL, default: scripts/devdb.sh 
 	if [[ -z "$$url" ]]; then url="$$(scripts/devdb.sh ensure)" || exit 1; fi; \
 	DATABASE_ADMIN_URL="$$url" go run ./scripts/migrate
 
-run: ## the whole platform locally on 127.0.0.1:8080 (PORT, DEV_HOST; migrates DEV_DATABASE first; text logs)
+run: ## the whole platform locally on 127.0.0.1:8080 (PORT, DEV_HOST; migrates DEV_DATABASE first; text logs; docs at /docs)
+	@$(MAKE) --no-print-directory api-tools || echo "make run: could not install scripts/api's npm packages; /docs will say so (GET /openapi.json still works)" >&2
 	@url="$$(scripts/devdb.sh ensure)" || exit 1; \
 	DATABASE_ADMIN_URL="$$url" exec go run ./scripts/devserver
 
 unlock: ## clear the login throttle of the dev database for EMAIL=address (everyone without EMAIL)
 	@url="$$(scripts/devdb.sh ensure)" || exit 1; \
 	DATABASE_ADMIN_URL="$$url" go run ./scripts/devserver unlock $(EMAIL)
+
+# API_BASE is the revision api-check compares the gateway document with.
+API_BASE ?= main
+API_OUT := scripts/api/generated
+
+api-tools: ## install scripts/api's npm packages (Swagger UI, openapi-typescript, Redocly, the Postman converter), once
+	@if [[ ! -d scripts/api/node_modules || scripts/api/package-lock.json -nt scripts/api/node_modules ]]; then \
+		echo "npm ci (scripts/api)"; (cd scripts/api && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) && touch scripts/api/node_modules; \
+	fi
+
+client: api-tools ## from the gateway document: Redocly lint, TypeScript types + the example client type-checked, a Postman collection
+	@mkdir -p $(API_OUT); \
+	echo "=== redocly lint (recommended rules) $(DOCUMENT)"; \
+	(cd scripts/api && REDOCLY_TELEMETRY=off npx --no-install redocly lint --extends recommended --format stylish ../../$(DOCUMENT)) || exit 1; \
+	echo "=== OpenAPI 3 rendition $(API_OUT)/openapi.json"; \
+	go run ./scripts/apidoc -server http://127.0.0.1:$${PORT:-8080} -o $(API_OUT)/openapi.json || exit 1; \
+	echo "=== TypeScript types $(API_OUT)/schema.d.ts, example client type-check"; \
+	(cd scripts/api && npx --no-install openapi-typescript generated/openapi.json -o generated/schema.d.ts --silent && npx --no-install tsc -p .) || exit 1; \
+	echo "=== Postman collection $(API_OUT)/hyperscale.postman_collection.json"; \
+	(cd scripts/api && npx --no-install openapi2postmanv2 -s generated/openapi.json -o generated/hyperscale.postman_collection.json -p \
+		-O folderStrategy=Tags,parametersResolution=Example >/dev/null) || exit 1; \
+	echo "PASS: client"
+
+api-check: ## fail on a breaking change to the gateway document against API_BASE (main) unless its major version rises
+	@if ! git rev-parse --verify -q "$(API_BASE)^{commit}" >/dev/null; then \
+		echo "SKIPPED: api-check: no revision $(API_BASE) to compare with (set API_BASE)"; exit 0; \
+	fi; \
+	go run ./scripts/apicheck -base "$(API_BASE)"
 
 check-build: ## build and vet every function on its own (GOWORK=off)
 	@failed=(); \

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coditect/hyperscale/scripts/gateway"
+	"github.com/coditect/hyperscale/shared/contract"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 )
 
@@ -180,7 +180,7 @@ func TestSlowBodyThroughTheGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := gateway.FindDocument(wd)
+	doc, err := contract.FindDocument(wd)
 	if err != nil {
 		t.Fatal(err)
 	}

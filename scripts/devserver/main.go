@@ -27,11 +27,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coditect/hyperscale/schema"
-	"github.com/coditect/hyperscale/scripts/gateway"
-	"github.com/coditect/hyperscale/shared/config"
-	"github.com/coditect/hyperscale/shared/service"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/coditect/hyperscale/schema"
+	"github.com/coditect/hyperscale/shared/config"
+	"github.com/coditect/hyperscale/shared/contract"
+	"github.com/coditect/hyperscale/shared/service"
 )
 
 func main() {
@@ -112,7 +113,7 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if doc, err = gateway.FindDocument(wd); err != nil {
+		if doc, err = contract.FindDocument(wd); err != nil {
 			return fmt.Errorf("%w (run inside the repository, or set GATEWAY_DOCUMENT)", err)
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 
 	"github.com/coditect/hyperscale/functions/auth"
 	"github.com/coditect/hyperscale/functions/projects"
@@ -39,5 +40,8 @@ func platform(env *service.Env, docPath string) (http.Handler, error) {
 	}
 	// The gateway does not route health checks; locally one answers for the whole platform.
 	mux.Handle(service.HealthRoute, env.Handler(env.Mux()))
+	if err := handleDocs(mux, docPath, filepath.Join(repositoryRoot(docPath), docsAssets)); err != nil {
+		return nil, err
+	}
 	return mux, nil
 }

@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coditect/hyperscale/scripts/gateway"
-	"github.com/coditect/hyperscale/shared/service/servicetest"
-	"github.com/coditect/hyperscale/shared/token"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/coditect/hyperscale/scripts/gateway"
+	"github.com/coditect/hyperscale/shared/contract"
+	"github.com/coditect/hyperscale/shared/service/servicetest"
+	"github.com/coditect/hyperscale/shared/token"
 )
 
 type req = servicetest.Request
@@ -29,7 +31,7 @@ func newPlatform(t *testing.T) (http.Handler, *servicetest.Fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := gateway.FindDocument(wd)
+	doc, err := contract.FindDocument(wd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 func TestGatewayRoutesEveryOperation(t *testing.T) {
 	t.Parallel()
 	wd, _ := os.Getwd()
-	doc, err := gateway.FindDocument(wd)
+	doc, err := contract.FindDocument(wd)
 	if err != nil {
 		t.Fatal(err)
 	}

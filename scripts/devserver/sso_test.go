@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coditect/hyperscale/scripts/gateway"
+	"github.com/coditect/hyperscale/shared/contract"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 	"github.com/coditect/hyperscale/shared/sso"
 )
@@ -30,7 +30,7 @@ func TestDevSSOWalkthrough(t *testing.T) {
 	local := *f.Env
 	local.Config.Env = "local"
 	wd, _ := os.Getwd()
-	doc, err := gateway.FindDocument(wd)
+	doc, err := contract.FindDocument(wd)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,16 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
-
-// DocumentPath is where the gateway document lives, relative to the repository root.
-const DocumentPath = "opentofu/gateway/openapi.yaml"
 
 // Route is one operation of the gateway document.
 type Route struct {
@@ -194,29 +190,6 @@ func LoadFile(path string) ([]Route, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return routes, nil
-}
-
-// FindDocument returns the gateway document of the repository that contains start: it walks up
-// from start to the directory holding go.work, so callers anywhere in the repository find it.
-func FindDocument(start string) (string, error) {
-	dir, err := filepath.Abs(start)
-	if err != nil {
-		return "", fmt.Errorf("find gateway document: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			doc := filepath.Join(dir, filepath.FromSlash(DocumentPath))
-			if _, err := os.Stat(doc); err != nil {
-				return "", fmt.Errorf("find gateway document: %w", err)
-			}
-			return doc, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("find gateway document: no go.work in %s or any parent", start)
-		}
-		dir = parent
-	}
 }
 
 // muxPath turns a document path into the path part of a ServeMux pattern.

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/coditect/hyperscale/shared/contract"
 )
 
 // echo answers with its function's name and the path and method it received, so a test can see
@@ -19,7 +21,7 @@ func echo(function string) http.Handler {
 
 func realMux(t *testing.T) *http.ServeMux {
 	t.Helper()
-	path, err := FindDocument(".")
+	path, err := contract.FindDocument(".")
 	if err != nil {
 		t.Fatal(err)
 	}

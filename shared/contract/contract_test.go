@@ -114,13 +114,6 @@ func TestConvert(t *testing.T) {
 	}
 }
 
-func TestConvertRefusesAnErrorWithoutProblemType(t *testing.T) {
-	bad := strings.Replace(doc, "put:\n      operationId: putThing\n", "put:\n      operationId: putThing\n      produces: [application/json]\n", 1)
-	if _, err := contract.Convert([]byte(bad)); err == nil || !strings.Contains(err.Error(), "has no application/problem+json") {
-		t.Fatalf("Convert = %v, want the error response without application/problem+json named", err)
-	}
-}
-
 func TestCheck(t *testing.T) {
 	d, err := contract.Convert([]byte(doc))
 	if err != nil {

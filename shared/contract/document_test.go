@@ -2,6 +2,7 @@ package contract_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +18,7 @@ import (
 // schema without its properties (and closed to others, so an undeclared field fails the function tests)
 // unless it says with x-free-form why it is free-form by design.
 func TestDocumentIsComplete(t *testing.T) {
-	path, err := contract.FindDocument()
+	path, err := contract.FindDocument(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +55,13 @@ func TestDocumentIsComplete(t *testing.T) {
 				if len(media) == 0 {
 					add("%s: response %s has no schema", name, code)
 					continue
+				}
+				want := contract.JSON
+				if n >= 400 {
+					want = contract.Problem
+				}
+				if len(media) != 1 || media.Get(want) == nil {
+					add("%s: response %s is served as %v, want %s alone", name, code, slices.Sorted(maps.Keys(media)), want)
 				}
 				for _, m := range media {
 					switch {

@@ -20,14 +20,15 @@ import (
 
 	"github.com/coditect/hyperscale/shared/contract"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/coditect/hyperscale/shared/db/dbtest"
 	"github.com/coditect/hyperscale/shared/identity"
 	"github.com/coditect/hyperscale/shared/membership"
 	"github.com/coditect/hyperscale/shared/service"
 	"github.com/coditect/hyperscale/shared/tenancy"
 	"github.com/coditect/hyperscale/shared/token"
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 )
 
 // Issuer and Audience are the token claims test environments expect; CursorKey signs their list cursors.
@@ -216,7 +217,7 @@ type Request struct {
 
 // validator holds every exchange of Do to the gateway document, read once per test binary.
 var validator = sync.OnceValues(func() (*contract.Validator, error) {
-	path, err := contract.FindDocument()
+	path, err := contract.FindDocument(".")
 	if err != nil {
 		return nil, err
 	}
