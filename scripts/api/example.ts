@@ -2,7 +2,7 @@
 // document (generated/schema.d.ts, by openapi-typescript) and checked with tsc in CI: when the document
 // changes a field this code uses, the check fails here before it fails in the frontend.
 //
-// Run against `make run`: node --experimental-strip-types example.ts http://127.0.0.1:8080 owner@example.com '<password>'
+// Against `make run`, with Node.js 22.6 or later: node --experimental-strip-types example.ts http://127.0.0.1:8080 owner@example.com '<password>'
 import createClient from "openapi-fetch";
 import type { components, paths } from "./generated/schema.d.ts";
 
@@ -24,8 +24,11 @@ export class ProblemError extends Error {
 /** Logs in, makes sure a project exists, and adds a task to it; returns the task. */
 export async function addTask(baseUrl: string, email: string, password: string, title: string) {
   const login = await connect(baseUrl).POST("/v1/auth/login", { body: { email, password } });
-  if (login.error) throw new ProblemError(login.error);
-  if (!("access_token" in login.data)) throw new Error("this account asks for a second factor: POST /v1/auth/login/mfa");
+  if (login.error) {
+    // An account with an authenticator is asked for its code: POST /v1/auth/login/mfa with the problem's mfa_token.
+    if (login.error.code === "mfa_required") throw new Error(`second factor required (mfa_token ${login.error.mfa_token})`);
+    throw new ProblemError(login.error);
+  }
   const api = connect(baseUrl, login.data.access_token);
 
   const list = await api.GET("/v1/projects", { params: { query: { limit: 1, order: "-updated" } } });
