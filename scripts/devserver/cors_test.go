@@ -2,14 +2,11 @@ package main
 
 import (
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/coditect/hyperscale/scripts/gateway"
-	"github.com/coditect/hyperscale/shared/contract"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 	"github.com/google/uuid"
 )
@@ -24,15 +21,7 @@ var anyParam = regexp.MustCompile(`\{[^/}]+\}`)
 // origin not allowed, no answer carries an Access-Control-* header.
 func TestCORSEveryRoute(t *testing.T) {
 	t.Parallel()
-	wd, _ := os.Getwd()
-	doc, err := contract.FindDocument(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := gateway.LoadFile(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	routes := gatewayRoutes(t)
 	h, _ := newPlatform(t)
 	const evil = "https://evil.example.net"
 	tried := 0

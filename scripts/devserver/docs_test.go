@@ -8,21 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/coditect/hyperscale/scripts/gateway"
-	"github.com/coditect/hyperscale/shared/contract"
 )
 
 func TestDocs(t *testing.T) {
 	t.Parallel()
-	doc, err := contract.FindDocument(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := gateway.LoadFile(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := gatewayDocument(t)
+	routes := gatewayRoutes(t)
 	assets := t.TempDir()
 	mux := http.NewServeMux()
 	if err := handleDocs(mux, doc, assets); err != nil {

@@ -9,13 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/coditect/hyperscale/shared/contract"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 )
 
@@ -176,15 +174,7 @@ func TestSlowBodyThroughTheGateway(t *testing.T) {
 	t.Parallel()
 	f := servicetest.New(t)
 	f.Env.Config.Edge.BodyReadTimeout = 300 * time.Millisecond
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := contract.FindDocument(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := platform(f.Env, doc)
+	h, err := platform(f.Env, gatewayDocument(t))
 	if err != nil {
 		t.Fatal(err)
 	}

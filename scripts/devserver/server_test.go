@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -29,15 +28,7 @@ func newPlatform(t *testing.T) (http.Handler, *servicetest.Fixture) {
 	t.Helper()
 	f := servicetest.New(t)
 	f.Env.Config.CORS.AllowedOrigins = strings.Split(localOrigins(func(string) (string, bool) { return "", false }), ",")
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := contract.FindDocument(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := platform(f.Env, doc)
+	h, err := platform(f.Env, gatewayDocument(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,15 +167,7 @@ func TestBadInputIsAProblem(t *testing.T) {
 // OPTIONS operation, sent as the browser's preflight it stands for, is answered 204 by the function's edge.
 func TestGatewayRoutesEveryOperation(t *testing.T) {
 	t.Parallel()
-	wd, _ := os.Getwd()
-	doc, err := contract.FindDocument(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := gateway.LoadFile(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	routes := gatewayRoutes(t)
 	h, _ := newPlatform(t)
 	for _, r := range routes {
 		if _, ok := functions[r.Function]; !ok {
@@ -207,4 +190,24 @@ func TestGatewayRoutesEveryOperation(t *testing.T) {
 			t.Errorf("%s %s: %d %s; the function does not serve a route the gateway sends it", r.Method, path, res.Status, res.Raw)
 		}
 	}
+}
+
+// gatewayDocument returns the path of the repository's gateway document.
+func gatewayDocument(t *testing.T) string {
+	t.Helper()
+	doc, err := contract.FindDocument(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// gatewayRoutes returns the routes of the repository's gateway document.
+func gatewayRoutes(t *testing.T) []gateway.Route {
+	t.Helper()
+	routes, err := gateway.LoadFile(gatewayDocument(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return routes
 }

@@ -10,12 +10,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/coditect/hyperscale/shared/contract"
 	"github.com/coditect/hyperscale/shared/service/servicetest"
 	"github.com/coditect/hyperscale/shared/sso"
 )
@@ -29,12 +27,7 @@ func TestDevSSOWalkthrough(t *testing.T) {
 	// make run is a local environment: plain client secrets and unverified domains are accepted there.
 	local := *f.Env
 	local.Config.Env = "local"
-	wd, _ := os.Getwd()
-	doc, err := contract.FindDocument(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := platform(&local, doc)
+	h, err := platform(&local, gatewayDocument(t))
 	if err != nil {
 		t.Fatal(err)
 	}
