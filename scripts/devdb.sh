@@ -38,6 +38,15 @@ server_bindir() {
 	return 1
 }
 
+# utf8_locale prints an installed UTF-8 locale for initdb, preferring C.UTF-8 (spelled as `locale -a` spells it).
+utf8_locale() {
+	local l
+	l="$(locale -a 2>/dev/null | grep -iE '^c\.utf-?8$' | head -n1)"
+	[[ -n "$l" ]] || l="$(locale -a 2>/dev/null | grep -iE '^en_us\.utf-?8$' | head -n1)"
+	[[ -n "$l" ]] || return 1
+	printf '%s\n' "$l"
+}
+
 # Client tools (psql, pg_isready) may only exist next to the server binaries.
 if ! command -v psql >/dev/null 2>&1 || ! command -v pg_isready >/dev/null 2>&1; then
 	if bindir="$(server_bindir)"; then PATH="${PATH}:${bindir}"; fi
@@ -115,7 +124,11 @@ start_cluster() {
 	if [[ ! -f "${data}/PG_VERSION" ]]; then
 		log "initialising a throwaway cluster in ${data} ($("${bindir}/initdb" --version))"
 		rm -rf "$data"
-		as_owner "${bindir}/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C >"${dir}/initdb.log" 2>&1 || {
+		# A UTF-8 ctype, as Cloud SQL has (en_US.UTF8): with --locale=C, lower() and ILIKE fold only ASCII, so
+		# a search for "FÉ" would miss "Café". C.UTF-8 keeps C's byte-order collation and folds the rest.
+		local loc
+		loc="$(utf8_locale)" || die "no UTF-8 locale installed (locale -a lists none); install locales or C.UTF-8"
+		as_owner "${bindir}/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale="$loc" >"${dir}/initdb.log" 2>&1 || {
 			cat "${dir}/initdb.log" >&2
 			die "initdb failed"
 		}
